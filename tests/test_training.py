@@ -1,0 +1,117 @@
+"""train.py end to end on a small data set: outputs, atomic publishing, interruption and --resume."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from camera_digits import training  # noqa: E402
+from camera_digits.classifier import load as load_classifier  # noqa: E402
+
+OUTPUT_NAMES = ["digits.json", "digits.keras", "digits.png", "digits.tflite"]
+
+
+def run_train(data, out, *extra):
+    return training.main(["--data", str(data), "--out", str(out), "--limit", "300", "--epochs", "1",
+                          "--batch-size", "64", *extra])
+
+
+def listing(folder):
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.fixture
+def previous_model(tmp_path):
+    """An output folder holding an earlier model, whose bytes must survive a failed run."""
+    out = tmp_path / "models"
+    out.mkdir()
+    for name in OUTPUT_NAMES:
+        (out / name).write_bytes(f"previous {name}".encode())
+    return out
+
+
+def assert_unchanged(out):
+    for name in OUTPUT_NAMES:
+        assert (out / name).read_bytes() == f"previous {name}".encode()
+    assert not [path for path in out.iterdir() if path.name.startswith(".")], "temporary files left behind"
+
+
+def test_short_run_writes_every_output(tmp_path, small_mnist_npz, capsys):
+    out = tmp_path / "models"
+    assert run_train(small_mnist_npz, out, "--arch", "seed") == 0
+    assert listing(out) == OUTPUT_NAMES
+    metadata = json.loads((out / "digits.json").read_text())
+    assert metadata["architecture"] == "seed" and metadata["epochs"] == 1
+    assert 0.0 <= metadata["test_accuracy"] <= 1.0
+    assert np.array(metadata["confusion_matrix"]).sum() == 200  # every test digit counted once
+    assert set(metadata["per_class_accuracy"]) == {str(digit) for digit in range(10)}
+    assert metadata["data_sha256"] and metadata["versions"]["keras"] and metadata["preprocessing_version"] >= 1
+    assert (out / "digits.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert load_classifier(out / "digits.tflite").num_classes == 10
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_digitnet_run_adds_the_reject_class(tmp_path, small_mnist_npz):
+    out = tmp_path / "models"
+    assert run_train(small_mnist_npz, out, "--no-augment") == 0
+    metadata = json.loads((out / "digits.json").read_text())
+    assert metadata["classes"][-1] == "reject" and metadata["augment"] is False
+    assert metadata["train_images"] == 330  # 300 digits + 10 % non-digit shapes
+    assert load_classifier(out / "digits.tflite").num_classes == 11
+
+
+def interrupt_after_first_epoch(monkeypatch, raising):
+    original = training.EpochCheckpoint.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raising()
+
+    monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", on_epoch_end)
+
+
+def test_ctrl_c_keeps_old_model_and_resume_continues(tmp_path, small_mnist_npz, previous_model, monkeypatch):
+    def ctrl_c():
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        interrupt_after_first_epoch(patch, ctrl_c)
+        assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 130
+    assert_unchanged(previous_model)
+    state = json.loads((previous_model / "checkpoints" / "seed" / "state.json").read_text())
+    assert state["epoch"] == 1
+    assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2", "--resume") == 0
+    metadata = json.loads((previous_model / "digits.json").read_text())
+    assert len(metadata["history"]["accuracy"]) == 2  # one epoch before the interruption, one after
+
+
+def test_sigterm_is_a_clean_interruption(tmp_path, small_mnist_npz, previous_model, monkeypatch):
+    interrupt_after_first_epoch(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 128 + signal.SIGTERM
+    assert_unchanged(previous_model)
+    assert (previous_model / "checkpoints" / "seed" / "best.keras").is_file()
+
+
+def test_full_disk_while_publishing_keeps_old_model(small_mnist_npz, previous_model, monkeypatch, capsys):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(training, "write_report_png", disk_full)
+    assert run_train(small_mnist_npz, previous_model, "--arch", "seed") == 1
+    assert_unchanged(previous_model)
+    assert "No space left on device" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "/nonexistent/mnist.npz"], "no such file or folder"),      # bad --data
+    (["--resume", "--data", "{data}"], "nothing to resume"),                 # nothing to resume
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, small_mnist_npz, capsys, arguments, message):
+    arguments = [argument.format(data=small_mnist_npz) for argument in arguments]
+    assert training.main([*arguments, "--out", str(tmp_path / "models"), "--arch", "seed"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and message in error and "\n" not in error

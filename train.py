@@ -1,0 +1,3 @@
+from camera_digits.training import main
+
+raise SystemExit(main())
