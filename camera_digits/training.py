@@ -90,14 +90,20 @@ def main(argv=None) -> int:
               "then run again with --resume", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Interrupted) as error:
-        code = getattr(error, "exit_code", 130)
-        print(f"\ninterrupted; {args.out}/ is unchanged and the last epoch is checkpointed in "
-              f"{checkpoint_dir(args)}/: run again with --resume to continue", file=sys.stderr)
-        return code
+        print(f"\ninterrupted; {args.out}/ is unchanged; {resume_hint(args)}", file=sys.stderr)
+        return getattr(error, "exit_code", 130)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     print(summary)
     return 0
+
+
+def resume_hint(args) -> str:
+    state = checkpoint_dir(args) / "state.json"
+    if not state.is_file():
+        return "no epoch had finished, so there is nothing to resume"
+    epoch = json.loads(state.read_text())["epoch"]
+    return f"epoch {epoch} is checkpointed in {checkpoint_dir(args)}/: run again with --resume to continue"
 
 
 def raise_interrupted(signal_number, _frame):

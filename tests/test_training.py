@@ -74,7 +74,7 @@ def interrupt_after_first_epoch(monkeypatch, raising):
     monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", on_epoch_end)
 
 
-def test_ctrl_c_keeps_old_model_and_resume_continues(tmp_path, small_mnist_npz, previous_model, monkeypatch):
+def test_ctrl_c_keeps_old_model_and_resume_continues(small_mnist_npz, previous_model, monkeypatch, capsys):
     def ctrl_c():
         raise KeyboardInterrupt
 
@@ -82,6 +82,7 @@ def test_ctrl_c_keeps_old_model_and_resume_continues(tmp_path, small_mnist_npz, 
         interrupt_after_first_epoch(patch, ctrl_c)
         assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 130
     assert_unchanged(previous_model)
+    assert "epoch 1 is checkpointed" in capsys.readouterr().err
     state = json.loads((previous_model / "checkpoints" / "seed" / "state.json").read_text())
     assert state["epoch"] == 1
     assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2", "--resume") == 0
