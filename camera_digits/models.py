@@ -52,7 +52,25 @@ def digitnet() -> keras.Model:
     return keras.Model(inputs, outputs, name="digitnet")
 
 
-ARCHITECTURES = {"seed": seed, "digitnet": digitnet}
+def compact() -> keras.Model:
+    """A lighter digitnet for slow CPUs: one convolution per stage, about 4 M multiply-adds per crop."""
+    inputs = keras.Input((28, 28, 1))
+    x = conv_block(inputs, 32)
+    x = layers.MaxPooling2D()(x)
+    x = conv_block(x, 48)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.1)(x)
+    x = conv_block(x, 96, padding="valid")
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(11)(x)
+    return keras.Model(inputs, outputs, name="compact")
+
+
+ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "compact": compact}
 DEFAULT_ARCHITECTURE = "digitnet"
 
 

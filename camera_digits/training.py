@@ -34,7 +34,7 @@ from camera_digits.report import write_report_png
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
-DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15}
+DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "compact": 20}
 MODEL_STEM = "digits"
 
 

@@ -1,0 +1,104 @@
+"""Soak run: many frames headless through the whole app loop (recognize, track, draw, record, JSON).
+
+Prints frames per second in the first and last tenth of the run and resident memory before loading,
+after a warm-up and at the end. Targets: memory growth after the warm-up ≤ 20 MB, no slowdown.
+
+    python benchmarks/soak.py [--frames 10000] [--model PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_DIR))  # camera_digits and tests.scenes, when run from a checkout
+
+from camera_digits.app import Loop  # noqa: E402
+from camera_digits.capture import Frame, FrameSource  # noqa: E402
+from camera_digits.recognizer import DigitRecognizer  # noqa: E402
+from camera_digits.sinks import JsonSink, VideoSink  # noqa: E402
+from camera_digits.tracking import Tracker  # noqa: E402
+from tests.scenes import render_video_frames  # noqa: E402
+
+WARM_UP_FRAMES = 30
+MAX_GROWTH_MB = 20.0
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MiB (Linux /proc; elsewhere the peak from getrusage)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class CyclingSource(FrameSource):
+    """`count` frames taken round and round from a short clip, like a camera looking at a moving page."""
+
+    def __init__(self, clip: list, count: int, start: int = 0):
+        super().__init__("soak")
+        self.clip, self.count, self.start = clip, count, start
+
+    def __iter__(self):
+        for index in range(self.start, self.start + self.count):
+            yield Frame(self.clip[index % len(self.clip)], index, self.name)
+
+
+@dataclass
+class SoakResult:
+    frames: int
+    fps_per_tenth: list
+    memory_mb: dict  # "before load", "after warm-up", "end"
+
+    @property
+    def growth_mb(self) -> float:
+        return self.memory_mb["end"] - self.memory_mb["after warm-up"]
+
+
+def soak(frames: int, model_path: str | None = None) -> SoakResult:
+    """Run `frames` frames (after a warm-up) through Loop with a video and a JSON sink, headless."""
+    memory = {"before load": resident_mb()}
+    recognizer = DigitRecognizer.load(model_path)
+    clip = render_video_frames(seed=1, n_frames=30)[0]
+    tenth = max(1, frames // 10)
+    with tempfile.TemporaryDirectory() as folder, VideoSink(Path(folder) / "soak.mp4", 15.0) as video, \
+            JsonSink(os.devnull) as json_lines:
+        loop = Loop(recognizer, Tracker(), [video, json_lines], None)
+        loop.run(CyclingSource(clip, WARM_UP_FRAMES), None)
+        memory["after warm-up"] = resident_mb()
+        fps = []
+        for start in range(0, frames, tenth):
+            count = min(tenth, frames - start)
+            started = time.perf_counter()
+            loop.run(CyclingSource(clip, count, WARM_UP_FRAMES + start), None)
+            fps.append(count / (time.perf_counter() - started))
+        memory["end"] = resident_mb()
+    return SoakResult(frames, fps, memory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=10_000)
+    parser.add_argument("--model", help="model to load (default: the shipped model)")
+    args = parser.parse_args(argv)
+    result = soak(args.frames, args.model)
+    first, last = result.fps_per_tenth[0], result.fps_per_tenth[-1]
+    print(f"frames: {result.frames} at 640x480 (recognize + track + draw + mp4 + JSON), headless")
+    print("fps per tenth: " + " ".join(f"{fps:.0f}" for fps in result.fps_per_tenth))
+    print(f"fps first tenth {first:.1f}, last tenth {last:.1f} (last/first = {last / first:.2f})")
+    print("resident memory MB: " + ", ".join(f"{stage} {mb:.1f}" for stage, mb in result.memory_mb.items()))
+    print(f"growth after warm-up: {result.growth_mb:+.1f} MB (target <= {MAX_GROWTH_MB:.0f} MB)")
+    return 0 if result.growth_mb <= MAX_GROWTH_MB else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Grouping: recognized digits → lines (top to bottom) → numbers (left to right), by geometry alone."""
+
+from __future__ import annotations
+
+from statistics import median
+from typing import Iterable, Sequence
+
+from camera_digits.results import Digit, Number
+
+NUMBER_GAP_RATIO = 0.6  # digits closer than 0.6 × their height belong to one number; larger = longer numbers
+
+
+def group_lines(digits: Iterable[Digit]) -> list[list[Digit]]:
+    """Split digits into lines, each sorted left to right, lines sorted top to bottom.
+
+    A digit joins a line when its vertical centre lies between the line's top and bottom (the line's extent
+    grows as digits join); digits are taken from the top down so the first of each line seeds it.
+    """
+    lines: list[list[Digit]] = []
+    extents: list[list[int]] = []
+    for digit in sorted(digits, key=lambda each: each.box.center[1]):
+        centre_y = digit.box.center[1]
+        line = next((index for index, (top, bottom) in enumerate(extents) if top <= centre_y <= bottom), None)
+        if line is None:
+            lines.append([digit])
+            extents.append([digit.box.y, digit.box.bottom])
+        else:
+            lines[line].append(digit)
+            extents[line] = [min(extents[line][0], digit.box.y), max(extents[line][1], digit.box.bottom)]
+    order = sorted(range(len(lines)), key=lambda index: extents[index][0])
+    return [sorted(lines[index], key=lambda each: each.box.x) for index in order]
+
+
+def split_numbers(line: Sequence[Digit], gap_ratio: float = NUMBER_GAP_RATIO) -> list[list[Digit]]:
+    """Split one line (sorted left to right) where the gap between neighbours exceeds gap_ratio × digit height."""
+    if not line:
+        return []
+    height = median(digit.box.h for digit in line)
+    numbers = [[line[0]]]
+    for previous, digit in zip(line, line[1:]):
+        if digit.box.x - previous.box.right > gap_ratio * height:
+            numbers.append([digit])
+        else:
+            numbers[-1].append(digit)
+    return numbers
+
+
+def make_number(digits: Sequence[Digit]) -> Number:
+    """A Number from digits in left-to-right order; its confidence is the least confident digit's."""
+    box = digits[0].box
+    for digit in digits[1:]:
+        box = box.union(digit.box)
+    text = "".join(str(digit.digit) for digit in digits)
+    return Number(text, box, min(digit.confidence for digit in digits), tuple(digits))
+
+
+def group(digits: Iterable[Digit], gap_ratio: float = NUMBER_GAP_RATIO) -> tuple[tuple[Digit, ...], tuple[Number, ...]]:
+    """Digits in reading order and the numbers they form, line by line."""
+    lines = group_lines(digits)
+    ordered = tuple(digit for line in lines for digit in line)
+    numbers = tuple(make_number(part) for line in lines for part in split_numbers(line, gap_ratio))
+    return ordered, numbers
+

@@ -1,0 +1,124 @@
+"""Normalization: each candidate → an MNIST-style 28×28 crop, white ink on black, as the MNIST digits were made.
+
+MNIST digits were fitted into 20×20 keeping their aspect ratio, anti-aliased, and placed in a 28×28 field so
+that their centre of mass sits at the centre. Doing exactly the same to camera crops is what lets a model
+trained on MNIST read them.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+CROP_SIZE_PX = 28
+FIT_SIZE_PX = 20
+TARGET_STROKE_PX = 1.5   # hair-line strokes thinner than this inside the 20×20 fit are thickened to it
+INK_GAIN = 1.3           # pixels at least 1/1.3 as dark as the digit's mean ink count as full ink
+MAX_STROKE_PX = 5.0      # marker strokes thicker than this (in the fit) are thinned toward it
+
+
+def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
+    """uint8 (h, w) mask (ink = 255) of the components in `group` inside (x, y, w, h) `box`.
+
+    Only the digit's own components are kept, so a neighbour's stroke or a line end reaching into the box
+    does not enter the crop.
+    """
+    x, y, w, h = (int(value) for value in box)
+    window = labels[y:y + h, x:x + w]
+    mask = np.zeros(window.shape, bool)
+    for label in group:
+        mask |= window == label
+    return mask.astype(np.uint8) * 255
+
+
+def digit_ink(labels: np.ndarray, contrast: np.ndarray, box, group) -> np.ndarray:
+    """Anti-aliased ink uint8 (h, w) of one digit: the contrast image under its (slightly grown) mask.
+
+    The ink is scaled so the digit's typical stroke is 255, as MNIST's pen was, whatever the pen's darkness.
+    """
+    mask = digit_mask(labels, box, group)
+    x, y, w, h = (int(value) for value in box)
+    window = contrast[y:y + h, x:x + w]
+    full = cv2.mean(window, mask)[0]
+    if full <= 0:
+        return mask
+    # The mean over the mask sits between the stroke's core and its soft edges: cores saturate at 255.
+    return cv2.convertScaleAbs(window, alpha=INK_GAIN * 255.0 / full) & cv2.dilate(mask, None)
+
+
+def stroke_width_px(mask: np.ndarray) -> float:
+    """Mean pen width of an ink mask: twice the ink area over its outline length."""
+    mask = cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
+    area = cv2.countNonZero(mask)
+    if area == 0:
+        return 0.0
+    outline = area - cv2.countNonZero(cv2.erode(mask, None, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+    return 2.0 * area / max(outline, 1)
+
+
+def even_stroke(mask: np.ndarray, fit_scale: float) -> np.ndarray:
+    """Thicken hair-line strokes and thin marker strokes so that, once fitted, they are MNIST-like.
+
+    The result stays tight around the ink: thickening pads the image by the growth, thinning crops it.
+    """
+    width = stroke_width_px(mask) * fit_scale
+    if width < TARGET_STROKE_PX:
+        radius = round((TARGET_STROKE_PX - width) / fit_scale / 2)
+        if radius >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+            padded = cv2.copyMakeBorder(mask, radius, radius, radius, radius, cv2.BORDER_CONSTANT, value=0)
+            return cv2.dilate(padded, kernel)
+    elif width > MAX_STROKE_PX:
+        radius = round((width - MAX_STROKE_PX) / fit_scale / 2)
+        if radius >= 1:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+            thinned = cv2.erode(mask, kernel)[radius:-radius, radius:-radius]
+            return thinned if thinned.size and thinned.any() else mask
+    return mask
+
+
+def fit(mask: np.ndarray) -> np.ndarray:
+    """Resize an ink mask uint8 (h, w) to fit FIT_SIZE_PX on its longer side, keeping aspect: float32 in [0, 1]."""
+    height, width = mask.shape
+    scale = FIT_SIZE_PX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(mask, size, interpolation=interpolation).astype(np.float32) / 255.0
+
+
+def centre_by_mass(glyph: np.ndarray) -> np.ndarray:
+    """Place a fitted glyph float32 (≤20, ≤20) in a 28×28 field with its centre of mass at the centre."""
+    field = np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.float32)
+    height, width = glyph.shape
+    moments = cv2.moments(glyph)
+    if moments["m00"] > 0:
+        centre_x, centre_y = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+    else:
+        centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+    middle = CROP_SIZE_PX / 2  # where MNIST put the centre of mass (pixel 14, 0-based), measured on its test set
+    left = int(np.clip(round(middle - centre_x), 0, CROP_SIZE_PX - width))
+    top = int(np.clip(round(middle - centre_y), 0, CROP_SIZE_PX - height))
+    field[top:top + height, left:left + width] = glyph
+    return field
+
+
+def normalize_mask(ink: np.ndarray) -> np.ndarray:
+    """One digit's ink uint8 (h, w), ink = 255 → float32 (28, 28) in [0, 1], white ink on black."""
+    x, y, w, h = cv2.boundingRect(ink)
+    if w == 0 or h == 0:
+        return np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.float32)
+    tight = ink[y:y + h, x:x + w]
+    return centre_by_mass(fit(even_stroke(tight, FIT_SIZE_PX / max(w, h))))
+
+
+def normalize(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray | None = None) -> np.ndarray:
+    """MNIST-style crops float32 (N, 28, 28, 1) in [0, 1] for N (x, y, w, h) boxes of component groups.
+
+    With `contrast` (uint8, the processed size) the crops keep the ink's anti-aliased edges; without it they
+    are made from the binary component masks.
+    """
+    crops = np.zeros((len(boxes), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32)
+    for index, (box, group) in enumerate(zip(boxes, groups)):
+        ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
+        crops[index, :, :, 0] = normalize_mask(ink)
+    return crops

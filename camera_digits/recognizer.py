@@ -1,0 +1,113 @@
+"""DigitRecognizer: frame → segment → normalize → one classifier call → grouping → Reading."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from camera_digits import grouping, normalize, segment
+from camera_digits.classifier import REJECT_CLASS
+from camera_digits.results import Box, Digit, Reading
+
+
+@dataclass(frozen=True)
+class DebugImages:
+    """What the recognizer saw: binary uint8 (h, w) ink mask (ink = 255) at the processed size, and the
+    crops float32 (N, 28, 28, 1) in [0, 1] it classified, in candidate order."""
+
+    binary: np.ndarray
+    crops: np.ndarray
+
+
+class DigitRecognizer:
+    """Reads the handwritten digits in camera frames with one batched classifier call per frame.
+
+    Args:
+        classifier: any object with `.predict(crops (N, 28, 28, 1) float32) -> (N, num_classes)` and
+            `.num_classes` (10, or 11 where class 10 means "not a digit").
+        polarity: "dark" for dark ink on light paper, "light" for light ink on a dark board, "auto" to decide
+            per frame.
+        min_confidence: a candidate whose best digit probability is lower is not reported; higher = fewer
+            false digits, more missed ones.
+        max_side_px: frames are processed on a copy whose longest side is at most this; boxes are still
+            reported in the original frame's pixels.
+    """
+
+    def __init__(self, classifier, polarity: str = "dark", min_confidence: float = 0.5,
+                 max_side_px: int = segment.MAX_SIDE_PX):
+        if polarity not in segment.POLARITIES:
+            raise ValueError(f"polarity must be one of {', '.join(segment.POLARITIES)}; got {polarity!r}")
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be between 0 and 1; got {min_confidence}")
+        self.classifier = classifier
+        self.polarity = polarity
+        self.min_confidence = min_confidence
+        self.max_side_px = max_side_px
+
+    @classmethod
+    def load(cls, path=None, polarity: str = "dark", min_confidence: float = 0.5) -> DigitRecognizer:
+        """A recognizer over the model at `path` (None = the shipped model); raises ModelError if unusable."""
+        from camera_digits import classifier
+
+        return cls(classifier.load(path), polarity=polarity, min_confidence=min_confidence)
+
+    def recognize(self, frame) -> Reading:
+        """Read a BGR uint8 (H, W, 3) frame (gray, BGRA, uint16 and float [0, 1] frames are converted)."""
+        return self.recognize_debug(frame)[0]
+
+    def recognize_debug(self, frame) -> tuple[Reading, DebugImages]:
+        """Like recognize(), and also return the binary mask and the crops that were classified."""
+        started = time.perf_counter()
+        gray = segment.to_gray(frame)
+        found = segment.segment(gray, self.polarity, self.max_side_px)
+        segmented = time.perf_counter()
+        crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
+        normalized = time.perf_counter()
+        digits = self.classify(crops, found.boxes, found.scale, gray.shape)
+        classified = time.perf_counter()
+        ordered, numbers = grouping.group(digits)
+        grouped = time.perf_counter()
+        timings_ms = {
+            "segment": (segmented - started) * 1e3, "normalize": (normalized - segmented) * 1e3,
+            "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
+            "total": (grouped - started) * 1e3,
+        }
+        return Reading(ordered, numbers, timings_ms), DebugImages(found.binary, crops)
+
+    def classify(self, crops: np.ndarray, boxes: np.ndarray, scale: float, frame_shape) -> list[Digit]:
+        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call)."""
+        if len(crops) == 0:
+            return []
+        probabilities = np.asarray(self.classifier.predict(crops), np.float32)
+        labels, confidences = accepted(probabilities, self.min_confidence)
+        return [
+            Digit(to_frame_box(boxes[index], scale, frame_shape), int(labels[index]), float(confidences[index]))
+            for index in np.flatnonzero(labels >= 0)
+        ]
+
+
+def accepted(probabilities: np.ndarray, min_confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per crop: the digit (-1 if rejected) and its probability, for probabilities (N, 10 or 11).
+
+    A crop is rejected when an eleven-class model's most likely class is "not a digit", or when its best
+    digit probability is below min_confidence.
+    """
+    digit_scores = probabilities[:, :REJECT_CLASS]
+    labels = digit_scores.argmax(axis=1)
+    confidences = digit_scores.max(axis=1)
+    rejected = confidences < min_confidence
+    if probabilities.shape[1] > REJECT_CLASS:
+        rejected |= probabilities.argmax(axis=1) == REJECT_CLASS
+    return np.where(rejected, -1, labels), confidences
+
+
+def to_frame_box(box: np.ndarray, scale: float, frame_shape) -> Box:
+    """A processed-pixel (x, y, w, h) box in original frame pixels, clipped to the frame (H, W)."""
+    height, width = frame_shape[:2]
+    x0, y0 = int(box[0] / scale), int(box[1] / scale)
+    x1 = min(width, int(np.ceil((box[0] + box[2]) / scale)))
+    y1 = min(height, int(np.ceil((box[1] + box[3]) / scale)))
+    x0, y0 = min(x0, width - 1), min(y0, height - 1)
+    return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))

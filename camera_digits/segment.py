@@ -1,0 +1,421 @@
+"""Segmentation: a frame in, candidate digit boxes out (threshold → line removal → components → merge → filter).
+
+Everything runs on a grayscale copy whose longest side is at most `max_side_px`, so the cost per frame does not
+grow with the camera's resolution; boxes come back in those processed pixels together with the scale factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+POLARITIES = ("dark", "light", "auto")
+MAX_SIDE_PX = 640             # processed size: reads the dev photos as well as 800 or 960 px do, and is fastest
+POLARITY_MARGIN = 30         # gray levels by which ink stands out from its surroundings, to tell polarity
+BACKGROUND_SCALE = 4          # the paper's brightness is estimated on a 4× smaller image: it varies slowly
+
+# Ink: contrast is how much darker than the paper a pixel is, 255 = black.
+MIN_CONTRAST = 48             # ink is at least ~19 % darker than the paper around it
+MAX_CONTRAST_THRESHOLD = 110  # Otsu never asks for more than ~43 %: faint pen strokes must survive
+MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page with writing on it
+
+# Ruled and grid lines.
+LINE_CONTRAST = 20            # lines are traced among all marks this dark, where they are whole
+MIN_LINE_LENGTH_PX = 60       # frames too small for a line this long have no lines worth removing
+LINE_SQUEEZE = 4              # lines are traced on a copy 4× shorter along them: long kernels get cheap
+LINE_TILT_PX = 7              # a line may drift this much across a third of the frame (about 1°)
+MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of big digits are thicker
+LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
+LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
+
+# Components and candidates, in processed pixels.
+MIN_COMPONENT_AREA_PX = 12    # smaller components are paper texture and sensor noise
+MAX_COMPONENTS = 400          # on noisy frames only the largest components can be digits
+MAX_STROKE_RATIO = 0.3        # a mark thicker than 30 % of its size is a blob, not a pen stroke
+MIN_DIGIT_HEIGHT_PX = 12      # smaller marks are specks or print
+MIN_RELATIVE_HEIGHT = 0.4     # a candidate shorter than 40 % of the frame's typical digit is punctuation
+MAX_FRAME_FRACTION = 0.8      # a mark this tall relative to the frame is a paper edge, a hand, a shadow
+MAX_ASPECT = 2.2              # width / height; wider marks are dashes, lines or several glued digits
+MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a blob or a filled shape
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The candidates of one frame, in processed pixels.
+
+    binary: uint8 (h, w) ink mask (ink = 255) after line removal, the processed size.
+    labels: uint16 or int32 (h, w) connected-component label of each ink pixel (0 = paper).
+    boxes: int32 (N, 4) candidate boxes as (x, y, w, h), in processed pixels.
+    groups: for each box, the component labels that make up that digit.
+    scale: processed size / original size (≤ 1).
+    contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
+    """
+
+    binary: np.ndarray
+    labels: np.ndarray
+    boxes: np.ndarray
+    groups: tuple[tuple[int, ...], ...]
+    scale: float
+    contrast: np.ndarray | None = None
+
+
+def to_gray(frame) -> np.ndarray:
+    """Convert a BGR/BGRA/gray frame of uint8, uint16 or float in [0, 1] to gray uint8 (H, W).
+
+    Raises ValueError naming the expected and the given dtype and shape for anything else.
+    """
+    array = np.asarray(frame) if isinstance(frame, np.ndarray) else None
+    if array is None or array.ndim not in (2, 3) or array.dtype.kind not in "uif" or min(array.shape[:2]) < 1:
+        raise ValueError(f"frame must be BGR uint8 (H, W, 3); got {describe(frame)}")
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise ValueError(f"frame must be BGR uint8 (H, W, 3); got {describe(frame)}")
+    array = to_uint8(array)
+    if array.ndim == 2 or array.shape[2] == 1:
+        return np.ascontiguousarray(array.reshape(array.shape[:2]))
+    code = cv2.COLOR_BGR2GRAY if array.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+    return cv2.cvtColor(array, code)
+
+
+def describe(frame) -> str:
+    """'float64 (480, 640, 7)' for arrays, the type name for anything else."""
+    if isinstance(frame, np.ndarray):
+        return f"{frame.dtype} {frame.shape}"
+    return type(frame).__name__
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """Scale uint16 (0–65535) and float (0–1) images to uint8; other integers are clipped."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return (array >> 8).astype(np.uint8)
+    if array.dtype.kind == "f":
+        return (np.nan_to_num(np.clip(array, 0.0, 1.0)) * 255 + 0.5).astype(np.uint8)
+    return np.clip(array, 0, 255).astype(np.uint8)
+
+
+def downscale(gray: np.ndarray, max_side_px: int = MAX_SIDE_PX) -> tuple[np.ndarray, float]:
+    """Shrink `gray` so its longest side is at most `max_side_px`; returns (image, scale ≤ 1)."""
+    scale = min(1.0, max_side_px / max(gray.shape))
+    if scale == 1.0:
+        return gray, 1.0
+    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
+
+
+def ink_is_dark(gray: np.ndarray) -> bool:
+    """Guess the polarity: ink is the marks that stand out from their surroundings, darker or brighter.
+
+    Judged on a 4× smaller copy against a blurred one: on paper, the pixels much darker than their
+    neighbourhood outweigh the much brighter ones (summed by how much they stand out); on a board it is the
+    other way round.
+    """
+    small = cv2.resize(gray, (max(1, gray.shape[1] // BACKGROUND_SCALE), max(1, gray.shape[0] // BACKGROUND_SCALE)),
+                       interpolation=cv2.INTER_AREA)
+    window = max(3, min(small.shape) // 8) | 1
+    surroundings = cv2.blur(small, (window, window))
+    darker = cv2.threshold(cv2.subtract(surroundings, small), POLARITY_MARGIN - 1, 0, cv2.THRESH_TOZERO)[1]
+    brighter = cv2.threshold(cv2.subtract(small, surroundings), POLARITY_MARGIN - 1, 0, cv2.THRESH_TOZERO)[1]
+    return cv2.sumElems(darker)[0] >= cv2.sumElems(brighter)[0]
+
+
+def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """How much darker each pixel is than the paper around it, relative to the paper: uint8, 255 = black ink.
+
+    The paper is a morphological closing over a window wider than any pen stroke, computed at 1/4 size:
+    closing fills the strokes but keeps the sharp edge of a shadow. Dividing by it cancels uneven light,
+    shadows, vignetting and tinted paper.
+    """
+    if not dark_ink:
+        gray = cv2.bitwise_not(gray)
+    height, width = gray.shape
+    small = cv2.resize(gray, (max(1, width // BACKGROUND_SCALE), max(1, height // BACKGROUND_SCALE)),
+                       interpolation=cv2.INTER_AREA)
+    window = max(3, min(small.shape) // 8) | 1
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
+                             borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.resize(cv2.blur(paper, (3, 3)), (width, height), interpolation=cv2.INTER_LINEAR)
+    paper = cv2.max(paper, gray)
+    return cv2.divide(cv2.subtract(paper, gray), paper, scale=255)
+
+
+def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ink components from the contrast image, by hysteresis, without ruled or grid lines.
+
+    Every mark above MIN_CONTRAST is a candidate; lines are removed from the candidates (where they are most
+    complete), then a mark is kept whole if some of it passes Otsu's level computed among the candidate
+    pixels. Faint edges of real strokes survive; faint marks alone (paper texture, show-through) do not.
+
+    Returns the ink mask uint8 (h, w) (ink = 255), the component labels uint16 or int32 (h, w) and their
+    cv2.connectedComponentsWithStats rows (rejected components have area 0).
+    """
+    _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
+    candidates = contrast[weak > 0]
+    if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * contrast.size:
+        # Handwriting covers a small part of a page; a frame this "inky" is noise, texture or no paper at all.
+        weak[:] = 0
+        return weak, np.zeros(weak.shape, np.uint16), np.zeros((1, 5), np.int32)
+    otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level = float(np.clip(otsu, MIN_CONTRAST, MAX_CONTRAST_THRESHOLD))
+    lines, removable = line_pixels(contrast, weak)
+    cleaned = remove_lines(weak, removable)
+    count, labels, stats = labelled_components(cleaned)
+    strong = np.zeros(count, np.uint8)
+    strong[labels[cv2.compare(contrast, level, cv2.CMP_GT).view(bool)]] = 255
+    strong[0] = 0
+    if lines.any():
+        strong[line_remnants(cleaned, labels, stats, lines)] = 0
+    stats[strong == 0, cv2.CC_STAT_AREA] = 0
+    return np.take(strong, labels), labels, stats
+
+
+def line_remnants(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Boolean per component: a flat mark lying along a removed line, so a piece of the line, not of a digit.
+
+    Upright marks are kept: they may be a 1 written along a grid line.
+    """
+    on_lines = np.bincount(labels[cv2.dilate(lines, rect(3, 3)) & binary > 0], minlength=len(stats))
+    flat = stats[:, cv2.CC_STAT_HEIGHT] * 2 <= stats[:, cv2.CC_STAT_WIDTH]
+    return flat & (on_lines >= 0.8 * stats[:, cv2.CC_STAT_AREA])
+
+
+def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats (8-connected): count, labels (h, w) and stats rows.
+
+    Labels are 16-bit when there cannot be more than 65535 components, which OpenCV labels twice as fast.
+    """
+    label_type = cv2.CV_16U if cv2.countNonZero(binary) < 65535 else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        binary, 8, label_type, cv2.CCL_DEFAULT)
+    return count, labels, stats
+
+
+def line_pixels(contrast: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ruled and grid lines, and those of their pixels to remove from the `ink` mask.
+
+    Where a digit's stroke runs along a line, the stroke is usually darker than the line: pixels clearly
+    darker than the line around them (its mean contrast within LINE_WINDOW_PX, measured at 1/4 size) are
+    kept as ink.
+    """
+    _, faint = cv2.threshold(contrast, LINE_CONTRAST - 1, 255, cv2.THRESH_BINARY)
+    lines = find_lines(faint, ink)
+    if not lines.any():
+        return lines, lines
+    core = lines & faint
+    height, width = contrast.shape
+    small = (max(1, width // BACKGROUND_SCALE), max(1, height // BACKGROUND_SCALE))
+    line_sum = cv2.resize(cv2.bitwise_and(contrast, core), small, interpolation=cv2.INTER_AREA).astype(np.float32)
+    line_count = cv2.resize(core, small, interpolation=cv2.INTER_AREA).astype(np.float32)
+    window = (LINE_WINDOW_PX // BACKGROUND_SCALE, LINE_WINDOW_PX // BACKGROUND_SCALE)
+    level = cv2.blur(line_sum, window) * 255.0 / np.maximum(cv2.blur(line_count, window), 1.0)
+    level = cv2.resize(np.clip(level * LINE_INK_RATIO, 0, 255).astype(np.uint8), (width, height))
+    return lines, lines & cv2.compare(contrast, level, cv2.CMP_LE)
+
+
+def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Mask of long thin horizontal and vertical structures (ruled and grid lines, paper edges).
+
+    Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
+    be thin in `ink` (the marks dark enough to be writing). The mask is one pixel wider than the lines so
+    their anti-aliased edges go too.
+    """
+    lines = horizontal_lines(faint, ink, min_fraction=1 / 3)
+    # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
+    lines |= cv2.transpose(horizontal_lines(cv2.transpose(faint), cv2.transpose(ink), min_fraction=1 / 2))
+    return cv2.dilate(lines, None)
+
+
+def horizontal_lines(faint: np.ndarray, ink: np.ndarray, min_fraction: float) -> np.ndarray:
+    """Thin horizontal lines in `faint`: runs longer than `min_fraction` of the width, and the shorter
+    pieces of the same lines beside them (a line interrupted by digits or fading into a shadow).
+
+    Runs are looked for on a copy squeezed LINE_SQUEEZE times along the line, which makes the long
+    kernels cheap, and thickened across by LINE_TILT_PX so slightly tilted lines still count. Pen strokes
+    thicker than MAX_LINE_WIDTH_PX (the long strokes of large digits) are kept out.
+    """
+    height, width = faint.shape
+    if width * min_fraction < MIN_LINE_LENGTH_PX:
+        return np.zeros_like(faint)
+    length = int(width * min_fraction) // LINE_SQUEEZE
+    squeezed = cv2.resize(faint, (width // LINE_SQUEEZE, height), interpolation=cv2.INTER_AREA)
+    squeezed = cv2.threshold(squeezed, 0, 255, cv2.THRESH_BINARY)[1]
+    seeds = straight_runs(squeezed, length, LINE_TILT_PX)
+    if not seeds.any():
+        return np.zeros_like(faint)
+    pieces = straight_runs(squeezed, length // 3, 3)
+    count, labels = cv2.connectedComponents(pieces, connectivity=8)
+    touching = np.zeros(count, np.uint8)
+    touching[labels[cv2.dilate(seeds, rect(length // 2, LINE_TILT_PX)) > 0]] = 255
+    touching[0] = 0
+    found = cv2.resize(touching[labels] | seeds, (width, height), interpolation=cv2.INTER_NEAREST)
+    core = found & faint
+    strokes = cv2.morphologyEx(core & ink, cv2.MORPH_OPEN, rect(1, MAX_LINE_WIDTH_PX + 1))
+    return cv2.subtract(core, cv2.dilate(strokes, None))
+
+
+def straight_runs(binary: np.ndarray, length: int, drift: int) -> np.ndarray:
+    """The pixels of `binary` on horizontal runs at least `length` long that may wander `drift` rows."""
+    band = cv2.dilate(binary, rect(1, drift))
+    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, rect(length, 1))
+    return cv2.erode(runs, rect(1, drift)) & binary
+
+
+def rect(width: int, height: int) -> np.ndarray:
+    """A rectangular structuring element `width` × `height` pixels."""
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
+
+
+def remove_lines(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """`binary` without the `lines` mask; pen strokes the lines crossed are re-joined across the gap."""
+    lines = lines & binary
+    if not lines.any():
+        return binary
+    cleaned = cv2.subtract(binary, lines)
+    bridged = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, rect(3, 7))
+    bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
+    return cleaned | (bridged & lines)
+
+
+def binarize(gray: np.ndarray, polarity: str = "dark") -> np.ndarray:
+    """Ink mask uint8 (h, w), ink = 255, for a processed-size gray image."""
+    return threshold_ink(ink_contrast(gray, dark_ink(gray, polarity)))[0]
+
+
+def dark_ink(gray: np.ndarray, polarity: str) -> bool:
+    """Whether the ink is darker than the paper, for a polarity of "dark", "light" or "auto"."""
+    if polarity not in POLARITIES:
+        raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}; got {polarity!r}")
+    return ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
+
+
+def components(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The components of threshold_ink that could be (part of) a digit, at most MAX_COMPONENTS of the largest.
+
+    Specks and solid blobs (shadow corners, stains, filled shapes) are left out before fragments are merged,
+    so that they cannot glue themselves to a digit. Returns ids (K,), boxes int32 (K, 4) as (x, y, w, h)
+    and ink areas (K,).
+    """
+    areas = stats[:, cv2.CC_STAT_AREA]
+    keep = (areas >= MIN_COMPONENT_AREA_PX) & ~solid(binary, labels, stats)
+    keep[0] = False
+    keep = np.flatnonzero(keep)
+    if len(keep) > MAX_COMPONENTS:
+        keep = np.sort(keep[np.argsort(areas[keep])[-MAX_COMPONENTS:]])
+    return keep, stats[keep, :4].astype(np.int32), areas[keep]
+
+
+def solid(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """Boolean per component: its mean thickness (2 × area / outline) is too large for a pen stroke."""
+    outline = cv2.subtract(binary, cv2.erode(binary, None))
+    outline_px = np.bincount(labels[outline > 0], minlength=len(stats))
+    thickness_px = 2.0 * stats[:, cv2.CC_STAT_AREA] / np.maximum(outline_px, 1)
+    size_px = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    return thickness_px > MAX_STROKE_RATIO * size_px
+
+
+def merge_fragments(boxes: np.ndarray) -> list[list[int]]:
+    """Group component indices that form one digit: boxes that overlap horizontally and nearly touch vertically.
+
+    This re-joins a 5 broken at the bar, a 7 with a detached bar, an open-top 4 or a 4 cut by a ruled line,
+    while side-by-side neighbours, which overlap little horizontally, stay apart. Merging repeats on the
+    merged boxes until nothing changes (a digit in three pieces).
+    """
+    groups = [[index] for index in range(len(boxes))]
+    spans = boxes.astype(np.int64).reshape(-1, 4)
+    while len(spans) > 1:
+        owners = connected_sets(fragment_pairs(spans))
+        if len(owners) == len(spans):
+            break
+        groups = [sum((groups[member] for member in owner), []) for owner in owners]
+        spans = np.array([union_box(spans[owner]) for owner in owners])
+    return groups
+
+
+def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
+    """Boolean (K, K) matrix: True where two (x, y, w, h) boxes are parts of one digit.
+
+    Either one piece sits above the other (a 7's bar, a 5's flag), or a short piece hangs beside a taller
+    one and nearly touches it (the two strokes of an open-top 4). Neighbouring digits are about as tall as
+    each other, so they stay apart.
+    """
+    x, y, w, h = boxes.T
+    right, bottom = x + w, y + h
+    taller, shorter = np.maximum.outer(h, h), np.minimum.outer(h, h)
+    overlap_x = np.minimum.outer(right, right) - np.maximum.outer(x, x)
+    overlap_y = np.minimum.outer(bottom, bottom) - np.maximum.outer(y, y)
+    joined_width = np.maximum.outer(right, right) - np.minimum.outer(x, x)
+    joined_height = np.maximum.outer(bottom, bottom) - np.minimum.outer(y, y)
+    stacked = (overlap_x >= 0.5 * np.minimum.outer(w, w)) & (overlap_x >= 0.3 * np.maximum.outer(w, w))
+    stacked &= -overlap_y <= 0.2 * taller
+    beside = (-overlap_x <= 0.1 * taller) & (overlap_y >= 0.4 * shorter) & (shorter <= 0.7 * taller)
+    # ... and that short piece hangs from the top: a short neighbour on the baseline is another digit ("10").
+    bottom_gap = np.abs(np.subtract.outer(bottom, bottom))
+    beside &= (joined_width <= joined_height) & (bottom_gap >= 0.25 * taller)
+    # "=" and similar flat pairs stay apart so the filter can drop each stroke.
+    pairs = (stacked & (joined_height >= 0.6 * joined_width)) | beside
+    # Two digits stacked in a column overlap too; a joined box much taller than wide means they are two.
+    pairs &= joined_height <= 2.2 * np.maximum(joined_width, taller)
+    # A speck beside a digit is dirt, not a piece of it.
+    size = np.maximum(w, h)
+    pairs &= np.minimum.outer(size, size) >= 0.2 * np.maximum.outer(size, size)
+    np.fill_diagonal(pairs, False)
+    return pairs
+
+
+def connected_sets(pairs: np.ndarray) -> list[list[int]]:
+    """The connected sets of an undirected adjacency matrix, each sorted, in order of their first member."""
+    parent = list(range(len(pairs)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    for first, second in zip(*np.nonzero(np.triu(pairs))):
+        parent[root(int(first))] = root(int(second))
+    sets: dict[int, list[int]] = {}
+    for index in range(len(pairs)):
+        sets.setdefault(root(index), []).append(index)
+    return list(sets.values())
+
+
+def union_box(boxes: np.ndarray) -> list[int]:
+    """The (x, y, w, h) box around all rows of `boxes` (K, 4)."""
+    x, y = boxes[:, 0].min(), boxes[:, 1].min()
+    return [x, y, (boxes[:, 0] + boxes[:, 2]).max() - x, (boxes[:, 1] + boxes[:, 3]).max() - y]
+
+
+def plausible(boxes: np.ndarray, ink_areas: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+    """Boolean (N,): which merged (x, y, w, h) boxes with these ink areas could be a digit.
+
+    Drops specks, marks much smaller than the frame's typical digit, dashes and long strokes, filled blobs,
+    anything touching the frame border (cut-off digits, paper edges, hands) and anything nearly frame-sized.
+    """
+    height, width = frame_shape
+    x, y, w, h = boxes.T.astype(np.float64)
+    density = ink_areas / np.maximum(w * h, 1)
+    keep = (h >= MIN_DIGIT_HEIGHT_PX) & (h <= MAX_FRAME_FRACTION * height) & (w <= MAX_ASPECT * h)
+    keep &= (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    # A "1" is a solid stick, so density only tells blobs from digits for wider marks.
+    keep &= (density >= 0.06) & ((density <= MAX_INK_DENSITY) | (w < 0.4 * h))
+    if keep.any():
+        typical_height = np.percentile(h[keep], 75)
+        keep &= h >= MIN_RELATIVE_HEIGHT * typical_height
+    return keep
+
+
+def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SIDE_PX) -> Segmentation:
+    """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back."""
+    small, scale = downscale(gray, max_side_px)
+    contrast = ink_contrast(small, dark_ink(small, polarity))
+    binary, labels, stats = threshold_ink(contrast)
+    ids, boxes, areas = components(binary, labels, stats)
+    groups = merge_fragments(boxes)
+    merged = np.array([union_box(boxes[group]) for group in groups], np.int32).reshape(-1, 4)
+    ink_areas = np.array([areas[group].sum() for group in groups]).reshape(-1)
+    keep = plausible(merged, ink_areas, binary.shape)
+    kept_groups = tuple(tuple(int(ids[member]) for member in groups[index]) for index in np.flatnonzero(keep))
+    return Segmentation(binary, labels, merged[keep], kept_groups, scale, contrast)

@@ -1,0 +1,2 @@
+from camera_digits.app import main
+raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Drawing: pure functions that return new BGR images, readable on any frame size and type."""
+
+import numpy as np
+import pytest
+
+from camera_digits.draw import (
+    CONFIDENT_COLOR, UNSURE_COLOR, as_bgr, draw_debug, draw_hud, draw_reading, ui_scale,
+)
+from camera_digits.grouping import group
+from camera_digits.results import Box, Digit, Reading
+
+
+def reading_with(*digits):
+    ordered, numbers = group(digits)
+    return Reading(ordered, numbers, {"segment": 1.25, "classify": 0.5})
+
+
+SEVEN = Digit(Box(100, 100, 40, 60), 7, 0.98)
+TWO = Digit(Box(145, 100, 40, 60), 2, 0.55)
+
+
+def gray_frame(height=240, width=320, level=200):
+    return np.full((height, width, 3), level, np.uint8)
+
+
+def test_draw_reading_returns_a_new_image_and_leaves_the_frame_alone():
+    frame = gray_frame()
+    before = frame.copy()
+    image = draw_reading(frame, reading_with(SEVEN))
+    assert image is not frame and image.shape == frame.shape and image.dtype == np.uint8
+    np.testing.assert_array_equal(frame, before)
+
+
+def test_an_empty_reading_draws_nothing():
+    frame = gray_frame()
+    np.testing.assert_array_equal(draw_reading(frame, Reading()), frame)
+
+
+@pytest.mark.parametrize("digit, color", [
+    # confident: green box
+    (SEVEN, CONFIDENT_COLOR),
+    # unsure: amber box
+    (TWO, UNSURE_COLOR),
+])
+def test_boxes_are_coloured_by_confidence(digit, color):
+    image = draw_reading(gray_frame(), reading_with(digit))
+    left_edge = image[digit.box.y + 20: digit.box.bottom - 5, digit.box.x - 1: digit.box.x + 2]
+    assert (left_edge == color).all(axis=2).any(axis=1).all()
+    assert (image[digit.box.y + 20, digit.box.x + 15] == 200).all()  # the inside stays clear
+
+
+def test_labels_go_above_the_box_and_numbers_below():
+    image = draw_reading(gray_frame(), reading_with(SEVEN, TWO))
+    changed = (image != 200).any(axis=2)
+    assert changed[70:100, 100:185].any()  # digit tags above
+    assert changed[165:200, 100:185].any()  # the number "72" below
+
+
+@pytest.mark.parametrize("box", [
+    # top-left corner: no room above, the tag hangs under the box
+    Box(0, 0, 30, 40),
+    # bottom-right corner: the tag is pushed inside the frame
+    Box(290, 200, 30, 40),
+    # bigger than the frame
+    Box(-10, -10, 400, 300),
+])
+def test_labels_at_the_edges_stay_inside_the_frame(box):
+    image = draw_reading(gray_frame(), Reading((Digit(box, 3, 0.9),), (), {}))
+    assert image.shape == (240, 320, 3) and (image != 200).any()
+
+
+@pytest.mark.parametrize("frame", [
+    # gray uint8
+    np.full((60, 80), 128, np.uint8),
+    # BGRA
+    np.full((60, 80, 4), 128, np.uint8),
+    # 16-bit
+    np.full((60, 80, 3), 40000, np.uint16),
+    # float in [0, 1]
+    np.full((60, 80, 3), 0.5, np.float32),
+    # a single pixel
+    np.zeros((1, 1, 3), np.uint8),
+    # a single-channel image with a channel axis
+    np.zeros((60, 80, 1), np.uint8),
+])
+def test_any_frame_type_is_drawn_as_bgr_uint8(frame):
+    image = draw_reading(frame, reading_with(SEVEN))
+    assert image.shape == frame.shape[:2] + (3,) and image.dtype == np.uint8
+    assert image.shape == draw_hud(image, 30.0, {"total": 2.0}, "paused").shape
+
+
+def test_as_bgr_scales_16_bit_and_float_to_8_bit():
+    assert as_bgr(np.full((2, 2), 65535, np.uint16)).max() == 255
+    assert as_bgr(np.full((2, 2, 3), 1.0, np.float64)).min() == 255
+
+
+def test_sizes_grow_with_the_frame():
+    assert ui_scale(gray_frame(480, 640)) == 1.0
+    assert ui_scale(gray_frame(2160, 3840)) == pytest.approx(4.5)
+    assert ui_scale(gray_frame(120, 160)) == 0.5  # never smaller than half size
+    small = draw_reading(gray_frame(480, 640), reading_with(SEVEN))
+    large = draw_reading(gray_frame(1920, 2560), reading_with(Digit(SEVEN.box.scaled(4), 7, 0.98)))
+    assert (large != 200).any(axis=2).sum() > 10 * (small != 200).any(axis=2).sum()
+
+
+def test_hud_shows_rate_and_stage_times_in_the_corner_and_state_at_the_bottom():
+    frame = gray_frame(480, 640)
+    plain = draw_hud(frame, 29.7, {"segment": 1.2, "total": 3.0})
+    with_state = draw_hud(frame, 29.7, {"segment": 1.2, "total": 3.0}, "reconnecting")
+    assert (plain[10:80, 10:150] != 200).any() and (plain[300:, 300:] == 200).all()
+    assert (with_state[420:, 220:420] != plain[420:, 220:420]).any()
+    assert (frame == 200).all()  # drawn on a copy
+
+
+def test_hud_without_rate_or_times_draws_only_the_state():
+    frame = gray_frame()
+    np.testing.assert_array_equal(draw_hud(frame, None, {}), frame)
+    assert (draw_hud(frame, None, {}, "paused") != 200).any()
+
+
+def test_debug_view_shows_the_mask_and_the_crops():
+    binary = np.zeros((120, 160), np.uint8)
+    binary[10:30, 10:30] = 255
+    crops = np.zeros((3, 28, 28, 1), np.float32)
+    crops[:, 8:20, 12:16] = 1.0  # a "1" in each crop
+    image = draw_debug((480, 640, 3), binary, crops)
+    assert image.shape == (480, 640, 3) and image.dtype == np.uint8
+    assert image[60, 60].any() and not image[200, 600].any()  # mask scaled up 4×, paper black
+    bottom = image[480 - 60:, :]
+    assert (bottom == 255).all(axis=2).sum() == 3 * (12 * 2) * (4 * 2)  # three 12×4 strokes, drawn 2× larger
+
+
+@pytest.mark.parametrize("count", [0, 500])
+def test_debug_view_copes_with_no_crops_and_with_too_many(count):
+    image = draw_debug((240, 320, 3), np.zeros((60, 80), np.uint8), np.ones((count, 28, 28, 1), np.float32))
+    assert image.shape == (240, 320, 3)
+    assert (image[:80] == 0).all()  # extra crops are left out, not piled onto the top of the view
+
+
+def test_debug_view_of_a_tiny_frame():
+    assert draw_debug((1, 1, 3), np.zeros((1, 1), np.uint8), np.ones((2, 28, 28, 1), np.float32)).shape == (1, 1, 3)

@@ -1,0 +1,54 @@
+"""Digits → lines → numbers, from synthetic boxes."""
+
+import pytest
+
+from camera_digits.grouping import group, group_lines, split_numbers
+from camera_digits.results import Box, Digit
+
+
+def digits_at(*placements, height=40):
+    """Digits from (x, y, digit) triples, 24 px wide and `height` tall."""
+    return [Digit(Box(x, y, 24, height), digit, 0.9 - 0.01 * index) for index, (x, y, digit) in
+            enumerate(placements)]
+
+
+@pytest.mark.parametrize("placements, texts", [
+    # one number, digits 6 px apart
+    ([(10, 10, 1), (40, 12, 2), (70, 9, 3)], ["123"]),
+    # the same digits given out of order
+    ([(70, 9, 3), (10, 10, 1), (40, 12, 2)], ["123"]),
+    # a gap wider than the digit height splits two numbers on one line
+    ([(10, 10, 4), (40, 10, 2), (140, 10, 7)], ["42", "7"]),
+    # two lines, read top line first
+    ([(10, 100, 5), (40, 100, 6), (10, 10, 1), (40, 10, 0)], ["10", "56"]),
+    # a slanted line: each digit 12 px lower than the previous one stays in the line
+    ([(10, 10, 1), (40, 22, 2), (70, 34, 3), (100, 46, 4)], ["1234"]),
+    # a vertical column: three lines of one digit
+    ([(10, 10, 7), (10, 70, 8), (10, 130, 9)], ["7", "8", "9"]),
+    # nothing at all
+    ([], []),
+])
+def test_numbers_in_reading_order(placements, texts):
+    ordered, numbers = group(digits_at(*placements))
+    assert [number.text for number in numbers] == texts
+    assert "".join(texts) == "".join(str(digit.digit) for digit in ordered)
+
+
+def test_number_box_and_confidence():
+    digits = digits_at((10, 10, 1), (40, 14, 2))
+    (number,) = group(digits)[1]
+    assert number.box == Box(10, 10, 54, 44)
+    assert number.confidence == min(digit.confidence for digit in digits)
+    assert number.digits == tuple(digits)
+
+
+def test_lines_follow_the_vertical_centre_rule():
+    # the third digit's centre (y = 85) lies below the first line's bottom (50): a new line
+    lines = group_lines(digits_at((10, 10, 1), (40, 10, 2), (70, 65, 3)))
+    assert [[digit.digit for digit in line] for line in lines] == [[1, 2], [3]]
+
+
+@pytest.mark.parametrize("gap_ratio, count", [(0.1, 3), (0.6, 2), (5.0, 1)])
+def test_gap_ratio_controls_splitting(gap_ratio, count):
+    line = digits_at((0, 0, 1), (30, 0, 2), (90, 0, 3))   # gaps of 6 and 36 px at height 40
+    assert len(split_numbers(line, gap_ratio)) == count

@@ -1,0 +1,170 @@
+"""DigitRecognizer with a fake classifier (wiring, rejection, odd frames) and with the real model (accuracy)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from camera_digits.recognizer import DebugImages, DigitRecognizer
+from tests.scenes import Score, render_scene, render_video_frames, score_reading
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.tflite"
+MODEL_PATH = Path(os.environ.get("CAMERA_DIGITS_MODEL", SHIPPED_MODEL))
+STAGES = {"segment", "normalize", "classify", "group", "total"}
+
+
+class FakeClassifier:
+    """Answers crop i with class `classes[i % len(classes)]` at probability `confidence`; counts calls."""
+
+    def __init__(self, classes=(3,), confidence=0.9, num_classes=10):
+        self.classes, self.confidence, self.num_classes = classes, confidence, num_classes
+        self.calls = []
+
+    def predict(self, crops):
+        self.calls.append(crops.shape)
+        rest = (1 - self.confidence) / (self.num_classes - 1)
+        probabilities = np.full((len(crops), self.num_classes), rest, np.float32)
+        for index in range(len(crops)):
+            probabilities[index, self.classes[index % len(self.classes)]] = self.confidence
+        return probabilities
+
+
+def scene(seed=3):
+    return render_scene(seed)
+
+
+def test_one_predict_call_per_frame_and_timings():
+    fake = FakeClassifier()
+    frame, truth = scene()
+    reading, debug = DigitRecognizer(fake).recognize_debug(frame)
+    assert len(fake.calls) == 1 and fake.calls[0][1:] == (28, 28, 1)
+    assert isinstance(debug, DebugImages) and debug.crops.shape == fake.calls[0]
+    assert debug.binary.dtype == np.uint8 and set(np.unique(debug.binary)) <= {0, 255}
+    assert set(reading.timings_ms) == STAGES and all(value >= 0 for value in reading.timings_ms.values())
+    assert len(reading.digits) >= len(truth.digits)
+    assert all(digit.digit == 3 for digit in reading.digits)
+
+
+def test_no_candidates_means_no_predict_call():
+    fake = FakeClassifier()
+    reading = DigitRecognizer(fake).recognize(np.full((240, 320, 3), 200, np.uint8))
+    assert fake.calls == [] and reading.digits == () and reading.numbers == ()
+    assert set(reading.timings_ms) == STAGES
+
+
+@pytest.mark.parametrize("fake, min_confidence, kept", [
+    # confident digits are all kept
+    (FakeClassifier((3,), 0.9), 0.5, "all"),
+    # below min_confidence nothing is reported
+    (FakeClassifier((3,), 0.4), 0.5, "none"),
+    # a lower min_confidence lets them through
+    (FakeClassifier((3,), 0.4), 0.3, "all"),
+    # an eleven-class model's reject class is never a digit
+    (FakeClassifier((10,), 0.9, num_classes=11), 0.5, "none"),
+    # every other crop rejected: about half remain
+    (FakeClassifier((10, 4), 0.9, num_classes=11), 0.5, "half"),
+])
+def test_rejection(fake, min_confidence, kept):
+    frame, _ = scene()
+    candidates = len(DigitRecognizer(FakeClassifier()).recognize(frame).digits)
+    found = len(DigitRecognizer(fake, min_confidence=min_confidence).recognize(frame).digits)
+    expected = {"all": candidates, "none": 0, "half": candidates // 2}[kept]
+    assert abs(found - expected) <= (1 if kept == "half" else 0)
+
+
+def test_boxes_are_in_original_pixels_on_a_4k_frame():
+    frame, truth = render_scene(5)
+    big = cv2.resize(frame, (3840, 2880), interpolation=cv2.INTER_CUBIC)
+    small_boxes = [digit.box for digit in DigitRecognizer(FakeClassifier()).recognize(frame).digits]
+    big_boxes = [digit.box for digit in DigitRecognizer(FakeClassifier()).recognize(big).digits]
+    assert len(big_boxes) == len(small_boxes) > 0
+    for small in small_boxes:
+        assert max(large.scaled(1 / 6).iou(small) for large in big_boxes) > 0.6
+    for large in big_boxes:
+        assert 0 <= large.x and large.right <= 3840 and 0 <= large.y and large.bottom <= 2880
+
+
+ODD_FRAMES = [
+    np.zeros((1, 1, 3), np.uint8),                                         # 1×1
+    np.zeros((480, 640, 3), np.uint8),                                     # black
+    np.full((480, 640, 3), 255, np.uint8),                                 # white
+    np.random.default_rng(0).integers(0, 256, (480, 640, 3), np.uint8),    # noise
+    np.tile(((np.arange(640) // 8) % 2 * 255).astype(np.uint8)[None, :, None], (480, 1, 3)),  # stripes
+    np.tile(((np.arange(480) // 3) % 2 * 255).astype(np.uint8)[:, None, None], (1, 640, 3)),  # fine stripes
+    np.full((2, 4000, 3), 128, np.uint8),                                  # a sliver
+    np.full((480, 640), 200, np.uint8),                                    # gray
+    np.full((480, 640, 4), 200, np.uint8),                                 # BGRA
+    np.full((480, 640, 3), 50000, np.uint16),                              # 16-bit
+    np.full((480, 640, 3), 0.8, np.float32),                               # float [0, 1]
+]
+
+
+@pytest.mark.parametrize("frame", ODD_FRAMES, ids=lambda frame: f"{frame.dtype}{frame.shape}")
+def test_odd_frames_give_nearly_no_digits(frame):
+    reading = DigitRecognizer(FakeClassifier()).recognize(frame)
+    assert len(reading.digits) <= 2
+    for digit in reading.digits:
+        assert 0 <= digit.box.x and digit.box.right <= frame.shape[1]
+        assert 0 <= digit.box.y and digit.box.bottom <= frame.shape[0]
+
+
+@pytest.mark.parametrize("frame, message", [
+    (None, "got NoneType"),
+    (np.zeros(5, np.uint8), r"got uint8 \(5,\)"),
+    (np.zeros((480, 640, 7)), r"got float64 \(480, 640, 7\)"),
+    (np.zeros((4, 4, 3), object), r"got object \(4, 4, 3\)"),
+    ("frame.jpg", "got str"),
+])
+def test_wrong_frames_raise_value_error(frame, message):
+    with pytest.raises(ValueError, match=r"frame must be BGR uint8 \(H, W, 3\); " + message):
+        DigitRecognizer(FakeClassifier()).recognize(frame)
+
+
+@pytest.mark.parametrize("options", [{"polarity": "sideways"}, {"min_confidence": 1.5}])
+def test_bad_options_raise_value_error(options):
+    with pytest.raises(ValueError):
+        DigitRecognizer(FakeClassifier(), **options)
+
+
+def test_importing_the_camera_path_leaves_tensorflow_out():
+    code = ("import sys, camera_digits.segment, camera_digits.normalize, camera_digits.grouping, "
+            "camera_digits.recognizer; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_video_frames_move_with_their_ground_truth():
+    frames, truths = render_video_frames(seed=4, n_frames=8, size=(240, 320))
+    assert len(frames) == len(truths) == 8 and frames[0].shape == (240, 320, 3)
+    recognizer = DigitRecognizer(FakeClassifier())
+    for frame, truth in zip(frames, truths):
+        found = [(digit.box.to_list(), 3) for digit in recognizer.recognize(frame).digits]
+        assert score_reading(found, truth).recall >= 0.9
+
+
+# Gates a little below what was measured on these 60 scenes: the shipped eleven-class model reads recall
+# 0.998, precision 0.994, labels 0.996, numbers 0.985; a ten-class model (no reject class) takes the +, =, x
+# marks for digits, and the interim one measured 0.994, 0.961, 0.978, 0.929.
+GATES = {
+    11: {"recall": 0.99, "precision": 0.985, "label_accuracy": 0.99, "number_accuracy": 0.97},
+    10: {"recall": 0.98, "precision": 0.94, "label_accuracy": 0.965, "number_accuracy": 0.9},
+}
+
+
+@pytest.mark.skipif(not MODEL_PATH.is_file(), reason=f"no model at {MODEL_PATH}")
+def test_real_model_reads_synthetic_scenes():
+    recognizer = DigitRecognizer.load(MODEL_PATH)
+    total = Score()
+    for seed in range(1000, 1060):
+        frame, truth = render_scene(seed)
+        reading = recognizer.recognize(frame)
+        found = [(digit.box.to_list(), digit.digit) for digit in reading.digits]
+        total.add(score_reading(found, truth, [number.text for number in reading.numbers]))
+    print(f"recall {total.recall:.4f} precision {total.precision:.4f} labels {total.label_accuracy:.4f} "
+          f"numbers {total.number_accuracy:.4f}")
+    for measure, gate in GATES[recognizer.classifier.num_classes].items():
+        assert getattr(total, measure) >= gate, measure

@@ -1,0 +1,201 @@
+"""Segmentation on synthetic paper frames with known digit boxes."""
+
+import cv2
+import numpy as np
+import pytest
+
+from camera_digits import segment
+from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
+
+PAPER = np.float32([0.92, 0.9, 0.88])
+INK = np.float32([0.15, 0.12, 0.1])
+
+
+def sheet(digit_indices, height_px=60, gap_px=30, size=(300, 640), background=None):
+    """MNIST digits in one row on plain paper: float32 BGR paper and the digits' boxes."""
+    paper = np.ones((*size, 3), np.float32) * PAPER if background is None else background
+    images, _ = mnist_test()
+    x, boxes = 40, []
+    for index in digit_indices:
+        glyph = ink_glyph(images[index], height_px)
+        boxes.append(write_ink(paper, glyph, x, size[0] // 2 - height_px // 2, INK))
+        x += glyph.shape[1] + gap_px
+    return paper, boxes
+
+
+def to_frame(paper):
+    return np.clip(paper * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def found_boxes(frame, polarity="dark"):
+    """Segment a BGR frame; boxes (x, y, w, h) in frame pixels."""
+    found = segment.segment(segment.to_gray(frame), polarity)
+    return [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+
+
+def matched(truth_boxes, boxes, min_iou=0.5):
+    return sum(any(box_iou(truth, box) >= min_iou for box in boxes) for truth in truth_boxes)
+
+
+def ruled(paper, spacing_px, grid):
+    for y in range(7, paper.shape[0], spacing_px):
+        cv2.line(paper, (0, y), (paper.shape[1] - 1, y + 1), (0.55, 0.5, 0.5), 1, cv2.LINE_AA)
+    for x in range(5, paper.shape[1], spacing_px) if grid else ():
+        cv2.line(paper, (x, 0), (x + 1, paper.shape[0] - 1), (0.55, 0.5, 0.5), 1, cv2.LINE_AA)
+    return paper
+
+
+def gradient(paper, strength):
+    ramp = np.linspace(1.0, 1.0 - strength, paper.shape[1], dtype=np.float32)
+    return paper * ramp[None, :, None]
+
+
+def hard_shadow(paper):
+    paper[:, paper.shape[1] // 2:] *= 0.45
+    return paper
+
+
+DIGITS = [0, 1, 2, 3, 4, 7, 8]  # MNIST test indices: 7 2 1 0 4 9 1 → a row of seven varied digits
+
+CASES = [
+    # ruled notebook paper: lines through and between the digits must neither appear nor glue digits
+    ("ruled", lambda paper: ruled(paper, 24, grid=False)),
+    # squared paper with cells smaller than a digit
+    ("grid", lambda paper: ruled(paper, 22, grid=True)),
+    # light falling off to 40 % across the page
+    ("gradient", lambda paper: gradient(paper, 0.6)),
+    # half the page in a hard shadow
+    ("shadow", hard_shadow),
+    # tinted paper, as pink or blue notebook pages
+    ("tinted", lambda paper: paper * np.float32([0.8, 0.75, 1.0])),
+]
+
+
+@pytest.mark.parametrize("name, background", CASES, ids=[case[0] for case in CASES])
+def test_every_digit_is_found_once_on_difficult_paper(name, background):
+    paper = background(np.ones((300, 640, 3), np.float32) * PAPER)
+    paper, truth = sheet(DIGITS, background=paper)
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth)
+    assert len(boxes) == len(truth)
+
+
+def stroke_frame(strokes, size=(200, 200)):
+    """A paper frame with polylines drawn in ink, 5 px thick."""
+    frame = np.full((*size, 3), 230, np.uint8)
+    for points in strokes:
+        cv2.polylines(frame, [np.int32(points)], False, (30, 30, 30), 5, cv2.LINE_AA)
+    return frame
+
+
+FRAGMENT_CASES = [
+    # a 7 whose bar does not touch the stem
+    ("detached 7 bar", [[(60, 50), (130, 50)], [(125, 60), (85, 150)]]),
+    # a 5 broken between the bar and the body
+    ("broken 5", [[(80, 50), (130, 50)], [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]]),
+    # a 4 whose left stroke stops short of the stem and bar
+    ("open-top 4", [[(80, 50), (70, 115), (130, 115)], [(115, 70), (115, 160)]]),
+]
+
+
+@pytest.mark.parametrize("name, strokes", FRAGMENT_CASES, ids=[case[0] for case in FRAGMENT_CASES])
+def test_pieces_of_one_digit_come_out_as_one_box(name, strokes):
+    boxes = found_boxes(stroke_frame(strokes))
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert y <= 50 and y + h >= 145
+
+
+def test_nearly_touching_neighbours_stay_apart():
+    paper, truth = sheet([0, 1, 2, 3, 4], gap_px=3)  # 3 px between 60 px digits
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth)
+
+
+def test_specks_dashes_and_blank_frames_give_no_candidates():
+    rng = np.random.default_rng(1)
+    frame = np.full((480, 640, 3), 220, np.uint8)
+    for x, y in rng.integers(10, 470, (60, 2)):
+        cv2.circle(frame, (int(x), int(y)), 2, (40, 40, 40), -1)
+    cv2.line(frame, (100, 240), (400, 240), (40, 40, 40), 3)
+    assert found_boxes(frame) == []
+    assert found_boxes(np.zeros((480, 640, 3), np.uint8)) == []
+    assert found_boxes(np.full((480, 640, 3), 255, np.uint8)) == []
+
+
+@pytest.mark.parametrize("polarity", ["light", "auto"])
+def test_light_ink_on_dark_board(polarity):
+    paper, truth = sheet(DIGITS)
+    boxes = found_boxes(255 - to_frame(paper), polarity)
+    assert matched(truth, boxes) == len(truth)
+
+
+def test_auto_polarity_reads_dark_ink_on_paper():
+    paper, truth = sheet(DIGITS)
+    assert matched(truth, found_boxes(to_frame(paper), "auto")) == len(truth)
+
+
+def test_polarity_guess_on_scenes_and_their_negatives():
+    # shadows, vignetting, grid lines and marks must not fool the guess either way
+    for seed in range(30):
+        gray = segment.to_gray(render_scene(seed)[0])
+        assert segment.ink_is_dark(gray)
+        assert not segment.ink_is_dark(255 - gray)
+
+
+def test_synthetic_scenes_are_mostly_found():
+    truths = hits = 0
+    for seed in range(20):
+        frame, truth = render_scene(seed, SceneOptions(marks=False))
+        boxes = found_boxes(frame)
+        truths += len(truth.digits)
+        hits += matched([digit.box for digit in truth.digits], boxes)
+    assert hits / truths >= 0.95
+
+
+@pytest.mark.parametrize("frame, message", [
+    (None, "NoneType"),
+    (np.zeros(10, np.uint8), "uint8 (10,)"),
+    (np.zeros((4, 4, 7)), "float64 (4, 4, 7)"),
+    (np.zeros((4, 4, 3), object), "object (4, 4, 3)"),
+    ("frame.png", "str"),
+])
+def test_to_gray_rejects_what_is_not_an_image(frame, message):
+    with pytest.raises(ValueError) as raised:
+        segment.to_gray(frame)
+    assert str(raised.value) == f"frame must be BGR uint8 (H, W, 3); got {message}"
+
+
+@pytest.mark.parametrize("frame", [
+    np.full((6, 5), 128, np.uint8),                     # gray
+    np.full((6, 5, 4), 128, np.uint8),                  # BGRA
+    np.full((6, 5, 3), 128 * 257, np.uint16),           # 16-bit
+    np.full((6, 5, 3), 128 / 255, np.float32),          # float in [0, 1]
+])
+def test_to_gray_converts_common_formats(frame):
+    gray = segment.to_gray(frame)
+    assert gray.shape == (6, 5) and gray.dtype == np.uint8
+    assert abs(int(gray[0, 0]) - 128) <= 1
+
+
+def test_merge_fragments_table():
+    boxes = np.array([
+        [10, 10, 40, 8],     # a bar ...
+        [20, 22, 25, 60],    # ... above its stem: one digit
+        [100, 10, 40, 70],   # a digit alone
+        [145, 10, 40, 70],   # its close neighbour: separate
+    ], np.int32)
+    assert sorted(sorted(group) for group in segment.merge_fragments(boxes)) == [[0, 1], [2], [3]]
+
+
+@pytest.mark.parametrize("strokes", [
+    [[(320, 120), (322, 360)]],                          # a ruler-straight 1, half the frame tall
+    [[(240, 120), (400, 120)], [(400, 120), (300, 360)]],  # a 7 whose bar is a quarter of the frame wide
+], ids=["tall 1", "wide 7"])
+def test_large_thin_digits_are_not_taken_for_lines(strokes):
+    frame = np.full((480, 640, 3), 225, np.uint8)
+    for points in strokes:
+        cv2.polylines(frame, [np.int32(points)], False, (40, 40, 40), 3, cv2.LINE_AA)
+    boxes = found_boxes(frame)
+    assert len(boxes) == 1
+    assert boxes[0][3] >= 235  # the whole height, bar included
