@@ -11,7 +11,6 @@ to 28×28 as it is (no inversion, no aspect-preserving fit, no centring), one pr
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -26,9 +25,9 @@ from camera_digits import classifier as classifiers  # noqa: E402
 from camera_digits.grouping import group, group_lines  # noqa: E402
 from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from camera_digits.results import Box, Digit  # noqa: E402
+from tests.photos import PHOTOS_DIR, edit_distance, photo_labels  # noqa: E402
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
 
-DEFAULT_PHOTOS = REPO.parent / "shared" / "dev-photos"
 
 
 class TutorialReader:
@@ -87,24 +86,6 @@ def synthetic(read, count: int) -> tuple[Score, float]:
     return total, float(np.median(times))
 
 
-def edit_distance(first: str, second: str) -> int:
-    """Levenshtein distance between two strings."""
-    previous = list(range(len(second) + 1))
-    for i, char in enumerate(first, 1):
-        current = [i]
-        for j, other in enumerate(second, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
-        previous = current
-    return previous[-1]
-
-
-def photo_labels(folder: Path) -> list[tuple[str, str]]:
-    """(file, digits as one string in reading order) per labelled photo."""
-    with open(folder / "labels.tsv", newline="") as handle:
-        rows = csv.DictReader(handle, delimiter="\t")
-        return [(row["file"], row["digits"].replace("|", "").replace(" ", "")) for row in rows]
-
-
 def photos(read, folder: Path, name: str) -> float:
     """Score a reader on the photos; prints each failure and returns 1 - edit distance / digits."""
     distance = digits = 0
@@ -128,7 +109,7 @@ def report_synthetic(score: Score, name: str, median_ms: float) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=200, help="synthetic scenes to score")
-    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder with labels.tsv")
+    parser.add_argument("--photos", type=Path, default=PHOTOS_DIR, help="folder with labels.tsv")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
     parser.add_argument("--polarity", default="dark", choices=("dark", "light", "auto"))
     args = parser.parse_args(argv)

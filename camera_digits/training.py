@@ -190,6 +190,7 @@ def fit(model, train_split: Split, validation_split: Split, args) -> dict[str, l
         dataset(train_split, args.batch_size, not args.no_augment, args.seed),
         validation_data=dataset(validation_split, 1000, False, None),
         epochs=args.epochs, initial_epoch=state["epoch"], callbacks=[checkpoint], verbose="auto",
+        shuffle=False,  # the dataset reshuffles itself every epoch
     )
     return checkpoint.state["history"]
 

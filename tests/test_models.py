@@ -27,15 +27,16 @@ def test_seed_matches_the_tutorial_layer_for_layer():
     assert model.count_params() == 93322
 
 
-@pytest.mark.parametrize("name, classes", [("seed", 10), ("digitnet", 11)])
+@pytest.mark.parametrize("name, classes", [("seed", 10), ("digitnet", 11), ("compact", 11)])
 def test_architectures_map_crops_to_class_logits(name, classes):
     model = build(name)
     logits = model(np.zeros((3, 28, 28, 1), np.float32), training=False)
     assert tuple(logits.shape) == (3, classes)
 
 
-def test_digitnet_stays_small_enough_for_realtime_cpu():
-    assert build("digitnet").count_params() < 1_000_000
+@pytest.mark.parametrize("name", ["digitnet", "compact"])
+def test_reject_class_models_stay_small_enough_for_realtime_cpu(name):
+    assert build(name).count_params() < 1_000_000
 
 
 def test_unknown_architecture_lists_the_choices():
