@@ -1,5 +1,7 @@
 """Segmentation: a frame in, candidate digit boxes out (threshold → line removal → components → merge → filter).
 
+Ruled and grid lines are found and removed by camera_digits.lines.
+
 Everything runs on a grayscale copy whose longest side is at most `max_side_px`, so the cost per frame does not
 grow with the camera's resolution; boxes come back in those processed pixels together with the scale factor.
 """
@@ -11,24 +13,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from camera_digits.lines import line_pixels, line_remnants, remove_lines
+from camera_digits.pixels import labelled_components, pixels_per_label, relabel, shrink
+
 POLARITIES = ("dark", "light", "auto")
 MAX_SIDE_PX = 640             # processed size: reads the dev photos as well as 800 or 960 px do, and is fastest
 POLARITY_MARGIN = 30         # gray levels by which ink stands out from its surroundings, to tell polarity
-BACKGROUND_SCALE = 4          # the paper's brightness is estimated on a 4× smaller image: it varies slowly
+BACKGROUND_SCALE = 4          # the paper's brightness is estimated on a 4× smaller image (a power of two)
 
 # Ink: contrast is how much darker than the paper a pixel is, 255 = black.
 MIN_CONTRAST = 48             # ink is at least ~19 % darker than the paper around it
 MAX_CONTRAST_THRESHOLD = 110  # Otsu never asks for more than ~43 %: faint pen strokes must survive
 MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page with writing on it
-
-# Ruled and grid lines.
-LINE_CONTRAST = 20            # lines are traced among all marks this dark, where they are whole
-MIN_LINE_LENGTH_PX = 60       # frames too small for a line this long have no lines worth removing
-LINE_SQUEEZE = 4              # lines are traced on a copy 4× shorter along them: long kernels get cheap
-LINE_TILT_PX = 7              # a line may drift this much across a third of the frame (about 1°)
-MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of big digits are thicker
-LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
-LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
 
 # Components and candidates, in processed pixels.
 MIN_COMPONENT_AREA_PX = 12    # smaller components are paper texture and sensor noise
@@ -112,8 +108,7 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     neighbourhood outweigh the much brighter ones (summed by how much they stand out); on a board it is the
     other way round.
     """
-    small = cv2.resize(gray, (max(1, gray.shape[1] // BACKGROUND_SCALE), max(1, gray.shape[0] // BACKGROUND_SCALE)),
-                       interpolation=cv2.INTER_AREA)
+    small = shrink(gray, BACKGROUND_SCALE)
     window = max(3, min(small.shape) // 8) | 1
     surroundings = cv2.blur(small, (window, window))
     darker = cv2.threshold(cv2.subtract(surroundings, small), POLARITY_MARGIN - 1, 0, cv2.THRESH_TOZERO)[1]
@@ -131,8 +126,7 @@ def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     if not dark_ink:
         gray = cv2.bitwise_not(gray)
     height, width = gray.shape
-    small = cv2.resize(gray, (max(1, width // BACKGROUND_SCALE), max(1, height // BACKGROUND_SCALE)),
-                       interpolation=cv2.INTER_AREA)
+    small = shrink(gray, BACKGROUND_SCALE)
     window = max(3, min(small.shape) // 8) | 1
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
                              borderType=cv2.BORDER_REPLICATE)
@@ -162,120 +156,14 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     lines, removable = line_pixels(contrast, weak)
     cleaned = remove_lines(weak, removable)
     count, labels, stats = labelled_components(cleaned)
-    strong = np.zeros(count, np.uint8)
-    strong[labels[cv2.compare(contrast, level, cv2.CMP_GT).view(bool)]] = 255
-    strong[0] = 0
-    if lines.any():
-        strong[line_remnants(cleaned, labels, stats, lines)] = 0
-    stats[strong == 0, cv2.CC_STAT_AREA] = 0
-    return np.take(strong, labels), labels, stats
-
-
-def line_remnants(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """Boolean per component: a flat mark lying along a removed line, so a piece of the line, not of a digit.
-
-    Upright marks are kept: they may be a 1 written along a grid line.
-    """
-    on_lines = np.bincount(labels[cv2.dilate(lines, rect(3, 3)) & binary > 0], minlength=len(stats))
-    flat = stats[:, cv2.CC_STAT_HEIGHT] * 2 <= stats[:, cv2.CC_STAT_WIDTH]
-    return flat & (on_lines >= 0.8 * stats[:, cv2.CC_STAT_AREA])
-
-
-def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """cv2.connectedComponentsWithStats (8-connected): count, labels (h, w) and stats rows.
-
-    Labels are 16-bit when there cannot be more than 65535 components, which OpenCV labels twice as fast.
-    """
-    label_type = cv2.CV_16U if cv2.countNonZero(binary) < 65535 else cv2.CV_32S
-    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        binary, 8, label_type, cv2.CCL_DEFAULT)
-    return count, labels, stats
-
-
-def line_pixels(contrast: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ruled and grid lines, and those of their pixels to remove from the `ink` mask.
-
-    Where a digit's stroke runs along a line, the stroke is usually darker than the line: pixels clearly
-    darker than the line around them (its mean contrast within LINE_WINDOW_PX, measured at 1/4 size) are
-    kept as ink.
-    """
-    _, faint = cv2.threshold(contrast, LINE_CONTRAST - 1, 255, cv2.THRESH_BINARY)
-    lines = find_lines(faint, ink)
-    if not lines.any():
-        return lines, lines
-    core = lines & faint
-    height, width = contrast.shape
-    small = (max(1, width // BACKGROUND_SCALE), max(1, height // BACKGROUND_SCALE))
-    line_sum = cv2.resize(cv2.bitwise_and(contrast, core), small, interpolation=cv2.INTER_AREA).astype(np.float32)
-    line_count = cv2.resize(core, small, interpolation=cv2.INTER_AREA).astype(np.float32)
-    window = (LINE_WINDOW_PX // BACKGROUND_SCALE, LINE_WINDOW_PX // BACKGROUND_SCALE)
-    level = cv2.blur(line_sum, window) * 255.0 / np.maximum(cv2.blur(line_count, window), 1.0)
-    level = cv2.resize(np.clip(level * LINE_INK_RATIO, 0, 255).astype(np.uint8), (width, height))
-    return lines, lines & cv2.compare(contrast, level, cv2.CMP_LE)
-
-
-def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Mask of long thin horizontal and vertical structures (ruled and grid lines, paper edges).
-
-    Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
-    be thin in `ink` (the marks dark enough to be writing). The mask is one pixel wider than the lines so
-    their anti-aliased edges go too.
-    """
-    lines = horizontal_lines(faint, ink, min_fraction=1 / 3)
-    # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
-    lines |= cv2.transpose(horizontal_lines(cv2.transpose(faint), cv2.transpose(ink), min_fraction=1 / 2))
-    return cv2.dilate(lines, None)
-
-
-def horizontal_lines(faint: np.ndarray, ink: np.ndarray, min_fraction: float) -> np.ndarray:
-    """Thin horizontal lines in `faint`: runs longer than `min_fraction` of the width, and the shorter
-    pieces of the same lines beside them (a line interrupted by digits or fading into a shadow).
-
-    Runs are looked for on a copy squeezed LINE_SQUEEZE times along the line, which makes the long
-    kernels cheap, and thickened across by LINE_TILT_PX so slightly tilted lines still count. Pen strokes
-    thicker than MAX_LINE_WIDTH_PX (the long strokes of large digits) are kept out.
-    """
-    height, width = faint.shape
-    if width * min_fraction < MIN_LINE_LENGTH_PX:
-        return np.zeros_like(faint)
-    length = int(width * min_fraction) // LINE_SQUEEZE
-    squeezed = cv2.resize(faint, (width // LINE_SQUEEZE, height), interpolation=cv2.INTER_AREA)
-    squeezed = cv2.threshold(squeezed, 0, 255, cv2.THRESH_BINARY)[1]
-    seeds = straight_runs(squeezed, length, LINE_TILT_PX)
-    if not seeds.any():
-        return np.zeros_like(faint)
-    pieces = straight_runs(squeezed, length // 3, 3)
-    count, labels = cv2.connectedComponents(pieces, connectivity=8)
-    touching = np.zeros(count, np.uint8)
-    touching[labels[cv2.dilate(seeds, rect(length // 2, LINE_TILT_PX)) > 0]] = 255
-    touching[0] = 0
-    found = cv2.resize(touching[labels] | seeds, (width, height), interpolation=cv2.INTER_NEAREST)
-    core = found & faint
-    strokes = cv2.morphologyEx(core & ink, cv2.MORPH_OPEN, rect(1, MAX_LINE_WIDTH_PX + 1))
-    return cv2.subtract(core, cv2.dilate(strokes, None))
-
-
-def straight_runs(binary: np.ndarray, length: int, drift: int) -> np.ndarray:
-    """The pixels of `binary` on horizontal runs at least `length` long that may wander `drift` rows."""
-    band = cv2.dilate(binary, rect(1, drift))
-    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, rect(length, 1))
-    return cv2.erode(runs, rect(1, drift)) & binary
-
-
-def rect(width: int, height: int) -> np.ndarray:
-    """A rectangular structuring element `width` × `height` pixels."""
-    return cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
-
-
-def remove_lines(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """`binary` without the `lines` mask; pen strokes the lines crossed are re-joined across the gap."""
-    lines = lines & binary
-    if not lines.any():
-        return binary
-    cleaned = cv2.subtract(binary, lines)
-    bridged = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, rect(3, 7))
-    bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
-    return cleaned | (bridged & lines)
+    keep = pixels_per_label(labels, cv2.compare(contrast, level, cv2.CMP_GT), count) > 0
+    keep[0] = False
+    if cv2.hasNonZero(lines):
+        keep &= ~line_remnants(cleaned, labels, stats, lines)
+    if keep[1:].all():
+        return cleaned, labels, stats
+    stats[~keep, cv2.CC_STAT_AREA] = 0
+    return relabel(np.where(keep, 255, 0).astype(np.uint8), labels), labels, stats
 
 
 def binarize(gray: np.ndarray, polarity: str = "dark") -> np.ndarray:
@@ -309,7 +197,7 @@ def components(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> tup
 def solid(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> np.ndarray:
     """Boolean per component: its mean thickness (2 × area / outline) is too large for a pen stroke."""
     outline = cv2.subtract(binary, cv2.erode(binary, None))
-    outline_px = np.bincount(labels[outline > 0], minlength=len(stats))
+    outline_px = pixels_per_label(labels, outline, len(stats))
     thickness_px = 2.0 * stats[:, cv2.CC_STAT_AREA] / np.maximum(outline_px, 1)
     size_px = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     return thickness_px > MAX_STROKE_RATIO * size_px

@@ -7,7 +7,9 @@ import pytest
 
 from camera_digits.classifier import DEFAULT_MODEL_PATH
 
-CAMERA_PATH_MODULES = ["segment", "normalize", "grouping", "tracking", "draw", "capture", "sinks", "recognizer", "app"]
+CAMERA_PATH_MODULES = [
+    "segment", "lines", "pixels", "normalize", "grouping", "tracking", "draw", "capture", "sinks", "recognizer", "app",
+]
 
 
 @pytest.mark.parametrize("module", CAMERA_PATH_MODULES)

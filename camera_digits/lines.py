@@ -1,0 +1,165 @@
+"""Ruled and grid lines: finding them in the ink contrast image and taking them out of the ink mask.
+
+Notebook rulings, squared paper and paper edges are long, thin, nearly straight marks. They are traced among
+all faint marks (where they are whole), kept apart from the pen strokes that cross or follow them, and removed
+from the ink mask with the strokes re-joined across the gap. All images are uint8 (h, w) at the processed
+size, marks = 255.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from camera_digits.pixels import label_type, pixels_per_label, rect, relabel, shrink
+
+LINE_CONTRAST = 20            # lines are traced among all marks this dark, where they are whole
+MIN_LINE_LENGTH_PX = 60       # frames too small for a line this long have no lines worth removing
+LINE_SQUEEZE = 4              # lines are traced on a copy 4× shorter along them: long kernels get cheap
+LINE_TILT_PX = 7              # a line may drift this much across a third of the frame (about 1°)
+MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of big digits are thicker
+LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
+LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it varies slowly along the page
+LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
+
+
+def line_pixels(contrast: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ruled and grid lines, and those of their pixels to remove from the `ink` mask.
+
+    Where a digit's stroke runs along a line, the stroke is usually darker than the line: pixels clearly
+    darker than the line around them (its mean contrast within LINE_WINDOW_PX) are kept as ink.
+    """
+    _, faint = cv2.threshold(contrast, LINE_CONTRAST - 1, 255, cv2.THRESH_BINARY)
+    lines = find_lines(faint, ink)
+    if not cv2.hasNonZero(lines):
+        return lines, lines
+    level = line_level(contrast, cv2.bitwise_and(lines, faint))
+    return lines, cv2.bitwise_and(lines, cv2.compare(contrast, level, cv2.CMP_LE))
+
+
+def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """uint8 (h, w): LINE_INK_RATIO × the mean contrast of the `core` line pixels around each pixel."""
+    height, width = contrast.shape
+    line_sum = shrink(cv2.bitwise_and(contrast, core), LINE_LEVEL_SCALE)
+    line_count = shrink(core, LINE_LEVEL_SCALE)
+    window = (LINE_WINDOW_PX // LINE_LEVEL_SCALE, LINE_WINDOW_PX // LINE_LEVEL_SCALE)
+    mean_sum = cv2.blur(line_sum.astype(np.float32), window)
+    mean_count = cv2.blur(line_count.astype(np.float32), window)
+    level = cv2.divide(mean_sum, cv2.max(mean_count, 1.0), scale=255.0 * LINE_INK_RATIO)
+    return cv2.resize(np.clip(level, 0, 255).astype(np.uint8), (width, height))
+
+
+def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Mask of long thin horizontal and vertical structures (ruled and grid lines, paper edges).
+
+    Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
+    be thin in `ink` (the marks dark enough to be writing). The mask is one pixel wider than the lines so
+    their anti-aliased edges go too.
+    """
+    height, width = faint.shape
+    faint, ink = pad_to_squeeze(faint), pad_to_squeeze(ink)
+    lines = np.zeros_like(faint)
+    # Lines are traced upright, where OpenCV's long kernels run fastest: horizontal ones on a transposed copy.
+    horizontal = trace_lines(cv2.transpose(squeeze_width(faint)), int(width / 3))
+    if horizontal is not None:
+        found = stretch_width(cv2.transpose(horizontal))
+        lines = cv2.bitwise_or(lines, thin_marks(found, faint, ink, rect(1, MAX_LINE_WIDTH_PX + 1)))
+    # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
+    vertical = trace_lines(squeeze_height(faint), int(height / 2))
+    if vertical is not None:
+        found = stretch_height(vertical)
+        lines = cv2.bitwise_or(lines, thin_marks(found, faint, ink, rect(MAX_LINE_WIDTH_PX + 1, 1)))
+    return cv2.dilate(lines[:height, :width], None)
+
+
+def pad_to_squeeze(image: np.ndarray) -> np.ndarray:
+    """`image` with blank rows and columns added so both sides are multiples of LINE_SQUEEZE."""
+    bottom, right = -image.shape[0] % LINE_SQUEEZE, -image.shape[1] % LINE_SQUEEZE
+    if bottom == right == 0:
+        return image
+    return cv2.copyMakeBorder(image, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=0)
+
+
+def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
+    """Vertical lines in a `squeezed` mask: runs at least `min_length_px` long (before squeezing), and the
+    shorter pieces of the same lines beside them (a line interrupted by digits or fading into a shadow);
+    None if there are none.
+
+    The runs are thickened across by LINE_TILT_PX so slightly tilted lines still count.
+    """
+    if min_length_px < MIN_LINE_LENGTH_PX:
+        return None
+    length = min_length_px // LINE_SQUEEZE
+    seeds = straight_runs(squeezed, length, LINE_TILT_PX)
+    if not cv2.hasNonZero(seeds):
+        return None
+    pieces = straight_runs(squeezed, length // 3, 3)
+    count, labels = cv2.connectedComponentsWithAlgorithm(pieces, 8, label_type(pieces), cv2.CCL_DEFAULT)
+    near_seeds = cv2.dilate(seeds, rect(LINE_TILT_PX, length // 2))
+    touching = np.where(pixels_per_label(labels, near_seeds, count) > 0, 255, 0).astype(np.uint8)
+    touching[0] = 0
+    return cv2.bitwise_or(relabel(touching, labels), seeds)
+
+
+def thin_marks(found: np.ndarray, faint: np.ndarray, ink: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """The `faint` pixels under the `found` lines, less the pen strokes thicker than MAX_LINE_WIDTH_PX
+    (the long strokes of large digits) measured with the `across` kernel.
+    """
+    core = cv2.bitwise_and(found, faint)
+    strokes = cv2.morphologyEx(cv2.bitwise_and(core, ink), cv2.MORPH_OPEN, across)
+    return cv2.subtract(core, cv2.dilate(strokes, None))
+
+
+# Lines are traced on copies squeezed LINE_SQUEEZE times along them, which makes the long kernels cheap.
+def squeeze_width(binary: np.ndarray) -> np.ndarray:
+    """(h, w) mask → (h, w / LINE_SQUEEZE): a pixel is set where any of its LINE_SQUEEZE pixels in the row is."""
+    # Four neighbouring bytes read as one int32 are non-zero exactly when one of them is.
+    return cv2.compare(np.ascontiguousarray(binary).view(np.int32), 0, cv2.CMP_NE)
+
+
+def stretch_width(squeezed: np.ndarray) -> np.ndarray:
+    """The inverse of squeeze_width for a 0/255 mask: each pixel repeated LINE_SQUEEZE times along the row."""
+    # 255 read as int8 is -1, which widens to an int32 of four 255 bytes.
+    return squeezed.view(np.int8).astype(np.int32).view(np.uint8)
+
+
+def squeeze_height(binary: np.ndarray) -> np.ndarray:
+    """(h, w) mask → (h / LINE_SQUEEZE, w): a pixel is set where any of its LINE_SQUEEZE pixels in the column is."""
+    squeezed = binary[0::LINE_SQUEEZE]
+    for offset in range(1, LINE_SQUEEZE):
+        squeezed = cv2.bitwise_or(squeezed, binary[offset::LINE_SQUEEZE])
+    return squeezed
+
+
+def stretch_height(squeezed: np.ndarray) -> np.ndarray:
+    """The inverse of squeeze_height: each row repeated LINE_SQUEEZE times."""
+    return np.repeat(squeezed, LINE_SQUEEZE, axis=0)
+
+
+def straight_runs(binary: np.ndarray, length: int, drift: int) -> np.ndarray:
+    """The pixels of `binary` on vertical runs at least `length` long that may wander `drift` columns."""
+    band = cv2.dilate(binary, rect(drift, 1))
+    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, rect(1, length))
+    return cv2.bitwise_and(cv2.erode(runs, rect(drift, 1)), binary)
+
+
+def remove_lines(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """`binary` without the `lines` mask; pen strokes the lines crossed are re-joined across the gap."""
+    lines = cv2.bitwise_and(lines, binary)
+    if not cv2.hasNonZero(lines):
+        return binary
+    cleaned = cv2.subtract(binary, lines)
+    bridged = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, rect(3, 7))
+    bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
+    return cv2.bitwise_or(cleaned, cv2.bitwise_and(bridged, lines))
+
+
+def line_remnants(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Boolean per component: a flat mark lying along a removed line, so a piece of the line, not of a digit.
+
+    Upright marks are kept: they may be a 1 written along a grid line.
+    """
+    near_lines = cv2.bitwise_and(cv2.dilate(lines, rect(3, 3)), binary)
+    on_lines = pixels_per_label(labels, near_lines, len(stats))
+    flat = stats[:, cv2.CC_STAT_HEIGHT] * 2 <= stats[:, cv2.CC_STAT_WIDTH]
+    return flat & (on_lines >= 0.8 * stats[:, cv2.CC_STAT_AREA])

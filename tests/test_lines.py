@@ -1,0 +1,93 @@
+"""Ruled and grid line finding and removal on synthetic contrast images with known lines."""
+
+import cv2
+import numpy as np
+import pytest
+
+from camera_digits import lines
+
+LINE_CONTRAST = 60     # a printed ruling: faint next to pen ink
+STROKE_CONTRAST = 200  # pen ink
+
+
+def contrast_image(size=(480, 640)):
+    """uint8 contrast (255 = black) with a 1 px horizontal ruling at row 100, a vertical one at column 300 and a
+    7 px thick horizontal pen stroke (rows 300-306, columns 100-399) longer than a third of the frame."""
+    contrast = np.zeros(size, np.uint8)
+    contrast[100, :] = LINE_CONTRAST
+    contrast[:, 300] = LINE_CONTRAST
+    contrast[300:307, 100:400] = STROKE_CONTRAST
+    return contrast
+
+
+def masks(contrast):
+    faint = cv2.threshold(contrast, lines.LINE_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1]
+    ink = cv2.threshold(contrast, 47, 255, cv2.THRESH_BINARY)[1]
+    return faint, ink
+
+
+@pytest.mark.parametrize("size", [
+    (480, 640),  # both sides multiples of the squeeze
+    (301, 533),  # neither: the frame is padded for tracing, the mask comes back at its own size
+])
+def test_rulings_are_found_and_thick_strokes_are_not(size):
+    found = lines.find_lines(*masks(contrast_image(size)))
+    assert found.shape == size and found.dtype == np.uint8
+    assert np.all(found[100, :] == 255) and np.all(found[:, 300] == 255)
+    assert not found[302:305, 110:290].any() and not found[302:305, 310:390].any()
+    assert not found[150:250, 10:290].any()  # blank paper between the lines stays out
+
+
+def test_short_and_blank_frames_have_no_lines():
+    blank = np.zeros((480, 640), np.uint8)
+    found, removable = lines.line_pixels(blank, blank)
+    assert not found.any() and not removable.any()
+    tiny = np.zeros((110, 170), np.uint8)  # too small for a line MIN_LINE_LENGTH_PX long
+    tiny[60, :] = LINE_CONTRAST
+    tiny[:, 75] = LINE_CONTRAST
+    assert not lines.find_lines(*masks(tiny)).any()
+
+
+def test_dark_strokes_along_a_line_are_kept_as_ink():
+    contrast = contrast_image()
+    contrast[100, 440:460] = STROKE_CONTRAST  # a short pen stroke traced along the ruling
+    faint, ink = masks(contrast)
+    found, removable = lines.line_pixels(contrast, ink)
+    assert found[100, 450] and not removable[100, 450]
+    assert removable[100, 50] and removable[100, 600]
+
+
+def test_removing_a_line_rejoins_the_stroke_that_crossed_it():
+    binary = np.zeros((200, 300), np.uint8)
+    binary[100, :] = 255        # the line
+    binary[60:140, 149:152] = 255  # a 3 px stroke crossing it
+    line_mask = np.zeros_like(binary)
+    line_mask[99:102, :] = 255
+    cleaned = lines.remove_lines(binary, line_mask)
+    assert not cleaned[100, :140].any() and not cleaned[100, 160:].any()
+    assert cv2.connectedComponents(cleaned, connectivity=8)[0] == 2  # background + one unbroken stroke
+
+
+@pytest.mark.parametrize("blocks", [(1, 1), (3, 5)])
+def test_squeezing_keeps_a_pixel_wherever_one_of_its_block_was_set(blocks):
+    factor = lines.LINE_SQUEEZE
+    height, width = blocks[0] * factor, blocks[1] * factor
+    binary = np.where(np.random.default_rng(height).random((height, width)) < 0.1, 255, 0).astype(np.uint8)
+    by_rows = binary.reshape(height, width // factor, factor).max(axis=2)
+    by_columns = binary.reshape(height // factor, factor, width).max(axis=1)
+    assert np.array_equal(lines.squeeze_width(binary), by_rows)
+    assert np.array_equal(lines.squeeze_height(binary), by_columns)
+    assert np.array_equal(lines.stretch_width(by_rows), np.repeat(by_rows, factor, axis=1))
+    assert np.array_equal(lines.stretch_height(by_columns), np.repeat(by_columns, factor, axis=0))
+
+
+def test_flat_marks_on_a_line_are_remnants_and_upright_ones_are_not():
+    binary = np.zeros((200, 300), np.uint8)
+    binary[99:102, 20:80] = 255    # a leftover piece of the line
+    binary[60:140, 199:202] = 255  # a 1 written along a (vertical) crossing of the same line
+    line_mask = np.zeros_like(binary)
+    line_mask[99:102, :] = 255
+    line_mask[:, 199:202] = 255
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    remnant = lines.line_remnants(binary, labels, stats, line_mask)
+    assert remnant[labels[100, 50]] and not remnant[labels[120, 200]]
