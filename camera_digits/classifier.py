@@ -18,6 +18,8 @@ DEFAULT_MODEL_PATH = MODELS_DIR / "digits.tflite"
 INPUT_SHAPE = (28, 28, 1)
 REJECT_CLASS = 10  # the optional eleventh output: "not a digit"
 TRAIN_HINT = 'run "python train.py" or pass --model PATH'
+# A frame's batch is small: beyond a few threads, starting them costs more than they save.
+INFERENCE_THREADS = min(4, os.cpu_count() or 1)
 
 
 def default_model_path() -> Path:
@@ -60,7 +62,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 class LiteRTClassifier:
     """Runs a `.tflite` model (which ends in a softmax) with the LiteRT interpreter."""
 
-    def __init__(self, path: Path, num_threads: int = 1):
+    def __init__(self, path: Path, num_threads: int = INFERENCE_THREADS):
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = Path(path)
