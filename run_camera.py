@@ -1,2 +1,3 @@
 from camera_digits.app import main
+
 raise SystemExit(main())

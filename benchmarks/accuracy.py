@@ -29,7 +29,6 @@ from tests.photos import PHOTOS_DIR, edit_distance, photo_labels  # noqa: E402
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
 
 
-
 class TutorialReader:
     """The tutorial pipeline: global threshold + contours, plain resize of the crop, per-crop predict."""
 

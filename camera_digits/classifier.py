@@ -102,7 +102,8 @@ class KerasClassifier:
         try:
             self._model = keras.saving.load_model(self.path, safe_mode=True, compile=False)
         except Exception as error:  # Keras raises many types for a bad archive; all mean the same here.
-            raise ModelError(f"{self.path} is not a readable Keras model ({type(error).__name__}); {TRAIN_HINT}") from None
+            problem = type(error).__name__
+            raise ModelError(f"{self.path} is not a readable Keras model ({problem}); {TRAIN_HINT}") from None
         if tuple(self._model.input_shape[1:]) != INPUT_SHAPE:
             raise ModelError(f"{self.path} takes input {self._model.input_shape}, not (N, 28, 28, 1); {TRAIN_HINT}")
         self.num_classes = check_output_shape(self.path, self._model.output_shape)

@@ -24,10 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from camera_digits.augment import augment_batch
+from camera_digits.classifier import REJECT_CLASS
 from camera_digits.data import load_mnist
 from camera_digits.errors import CameraDigitsError, DataError
 from camera_digits.files import atomic_path, write_text_atomic
-from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, REJECT_LABEL, build, optimizer_for
+from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
 from camera_digits.nondigits import render_nondigits
 from camera_digits.report import write_report_png
 
@@ -162,7 +163,7 @@ def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
         if with_reject:
             extra = render_nondigits(max(1, int(len(labels) * REJECT_SHARE)), seed=seed)
             images = np.concatenate([images, extra])
-            labels = np.concatenate([labels, np.full(len(extra), REJECT_LABEL)])
+            labels = np.concatenate([labels, np.full(len(extra), REJECT_CLASS)])
         splits.append(Split(images, labels))
     return splits[0], splits[1]
 

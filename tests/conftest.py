@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from camera_digits import classifier
+
 TESTS_DIR = Path(__file__).resolve().parent
 MNIST_TEST_PATH = TESTS_DIR / "data" / "mnist_test.npz"
 REPO_DIR = TESTS_DIR.parent
@@ -32,3 +34,13 @@ def no_user_data_settings(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("CAMERA_DIGITS_DATA", raising=False)
     monkeypatch.delenv("CAMERA_DIGITS_MODEL", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    """The model the app would load (shipped, or CAMERA_DIGITS_MODEL), resolved before the per-test
+    fixtures clear that variable; passed to the app with --model."""
+    path = classifier.default_model_path()
+    if not path.is_file():
+        pytest.skip(f"no model at {path}; run python train.py")
+    return str(path)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_digits import app, capture, classifier
+from camera_digits import app, capture
 from camera_digits.draw import STATE_COLOR
 from camera_digits.recognizer import DigitRecognizer
 from camera_digits.results import Box
@@ -19,16 +19,6 @@ from tests.scenes import SceneOptions, render_scene, render_video_frames
 
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VideoCapture = cv2.VideoCapture  # the real one, for reading outputs back while a test fakes the camera
-
-
-@pytest.fixture(scope="session")
-def model_path():
-    """The model the app would load (shipped, or CAMERA_DIGITS_MODEL), resolved before the per-test
-    fixtures clear that variable; passed to the app with --model."""
-    path = classifier.default_model_path()
-    if not path.is_file():
-        pytest.skip(f"no model at {path}; run python train.py")
-    return str(path)
 
 
 def write_video(path, frames, fps=15.0):

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from camera_digits.draw import (
-    CONFIDENT_COLOR, UNSURE_COLOR, as_bgr, draw_debug, draw_hud, draw_reading, ui_scale,
+    CONFIDENT_COLOR,
+    UNSURE_COLOR,
+    as_bgr,
+    draw_debug,
+    draw_hud,
+    draw_reading,
+    ui_scale,
 )
 from camera_digits.grouping import group
 from camera_digits.results import Box, Digit, Reading

@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from camera_digits import recognizer as recognizer_module, segment
+from camera_digits import recognizer as recognizer_module
+from camera_digits import segment
 from camera_digits.app import Loop
 from camera_digits.capture import Frame, FrameSource
 from camera_digits.recognizer import DigitRecognizer
 from camera_digits.sinks import JsonSink, VideoSink
 from camera_digits.tracking import Tracker
-from tests.test_app import model_path  # noqa: F401  (the shared model fixture)
 
 
 @pytest.fixture(scope="module")
