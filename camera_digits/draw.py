@@ -52,19 +52,28 @@ def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of `frame` (as BGR uint8) with each digit boxed and labelled, and each number's text.
 
     Digit labels read "7 98%" (or "7" over a narrow box) above their box, green when confident and
-    amber when not; a number of two or more digits is underlined and its text written below it.
+    amber when not; a number of two or more digits is underlined and its text written below it, or
+    beside it where the next line's digits would hide it.
     """
     image = as_bgr(frame)
     scale = ui_scale(image)
+    taken = [digit.box for digit in reading.digits]
     for digit in reading.digits:
         color = CONFIDENT_COLOR if digit.confidence >= CONFIDENT else UNSURE_COLOR
         draw_box(image, digit.box, color, scale)
-        draw_tag(image, digit_label(digit, scale), digit.box, color, scale, above=True)
+        taken.append(draw_tag(image, digit_label(digit, scale), digit.box, color, scale, ("above", "below")))
     for number in reading.numbers:
         if len(number.text) > 1:
             draw_underline(image, number.box, scale)
-            draw_tag(image, number.text, number.box, NUMBER_COLOR, scale * 1.3, above=False)
+            places = [place for place in ("below", "right") if not overlaps_any(
+                tag_box(image, number.text, number.box, scale * 1.3, place), taken)]
+            tag = draw_tag(image, number.text, number.box, NUMBER_COLOR, scale * 1.3, places or ("below",))
+            taken.append(tag)
     return image
+
+
+def overlaps_any(box: Box, others: list[Box]) -> bool:
+    return any(box.iou(other) > 0 for other in others)
 
 
 def digit_label(digit: Digit, scale: float) -> str:
@@ -86,20 +95,32 @@ def draw_underline(image: np.ndarray, box: Box, scale: float) -> None:
     cv2.line(image, (box.x, y), (box.right, y), NUMBER_COLOR, thickness, cv2.LINE_8)
 
 
-def draw_tag(image: np.ndarray, text: str, box: Box, color: tuple, scale: float, above: bool) -> None:
-    """`text` on a filled tag of `color`, just above (or below) `box`, moved inside the image if needed."""
-    font_scale, thickness = FONT_SCALE * scale, max(1, round(scale * 1.5))
-    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, font_scale, thickness)
+def tag_box(image: np.ndarray, text: str, box: Box, scale: float, place: str) -> Box:
+    """Where a tag of `text` goes: "above", "below" or "right" of `box`, moved inside the image."""
+    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))
     margin = round(LABEL_MARGIN_PX * scale)
     tag_w, tag_h = text_w + 2 * margin, text_h + baseline + 2 * margin
-    top = box.y - tag_h if above else box.bottom + 2 * margin
-    if above and top < 0:
-        top = box.bottom  # no room above: hang the tag under the box instead
-    left = int(np.clip(box.x, 0, max(0, image.shape[1] - tag_w)))
+    left, top = {
+        "above": (box.x, box.y - tag_h),
+        "below": (box.x, box.bottom + 2 * margin),
+        "right": (box.right + 2 * margin, box.y + (box.h - tag_h) // 2),
+    }[place]
+    left = int(np.clip(left, 0, max(0, image.shape[1] - tag_w)))
     top = int(np.clip(top, 0, max(0, image.shape[0] - tag_h)))
-    cv2.rectangle(image, (left, top), (left + tag_w, top + tag_h), color, cv2.FILLED)
-    origin = (left + margin, top + margin + text_h)
-    cv2.putText(image, text, origin, FONT, font_scale, TEXT_ON_TAG_COLOR, thickness, LINE_TYPE)
+    return Box(left, top, tag_w, tag_h)
+
+
+def draw_tag(image: np.ndarray, text: str, box: Box, color: tuple, scale: float, places: tuple[str, ...]) -> Box:
+    """`text` on a filled tag of `color` at the first of `places` that lies inside the image (the last
+    one otherwise); returns the tag's box."""
+    tags = [tag_box(image, text, box, scale, place) for place in places]
+    tag = next((tag for tag, place in zip(tags, places) if place != "above" or tag.bottom <= box.y), tags[-1])
+    margin = round(LABEL_MARGIN_PX * scale)
+    cv2.rectangle(image, (tag.x, tag.y), (tag.right, tag.bottom), color, cv2.FILLED)
+    (_, text_h), _ = cv2.getTextSize(text, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))
+    origin = (tag.x + margin, tag.y + margin + text_h)
+    cv2.putText(image, text, origin, FONT, FONT_SCALE * scale, TEXT_ON_TAG_COLOR, max(1, round(scale * 1.5)), LINE_TYPE)
+    return tag
 
 
 def draw_hud(image: np.ndarray, fps: float | None, timings_ms: dict[str, float], state: str = "") -> np.ndarray:

@@ -5,6 +5,7 @@ import pytest
 
 from camera_digits.draw import (
     CONFIDENT_COLOR,
+    NUMBER_COLOR,
     UNSURE_COLOR,
     as_bgr,
     draw_debug,
@@ -60,6 +61,15 @@ def test_labels_go_above_the_box_and_numbers_below():
     changed = (image != 200).any(axis=2)
     assert changed[70:100, 100:185].any()  # digit tags above
     assert changed[165:200, 100:185].any()  # the number "72" below
+
+
+def test_number_text_moves_beside_the_number_when_the_next_line_is_right_below():
+    # "72" with a second line "35" just under it: text below "72" would cover the 3 and the 5.
+    lower = [Digit(Box(100, 185, 40, 50), 3, 0.99), Digit(Box(145, 185, 40, 50), 5, 0.99)]
+    image = draw_reading(gray_frame(height=300), reading_with(SEVEN, TWO, *lower))
+    number_pixels = (image == NUMBER_COLOR).all(axis=2)
+    assert number_pixels[100:160, 190:260].any()  # beside "72"
+    assert not number_pixels[165:235, 100:185].any()  # nothing over the second line
 
 
 @pytest.mark.parametrize("box", [
