@@ -74,12 +74,14 @@ def interrupt_after_first_epoch(monkeypatch, raising):
     monkeypatch.setattr(training.EpochCheckpoint, "on_epoch_end", on_epoch_end)
 
 
-def test_ctrl_c_keeps_old_model_and_resume_continues(small_mnist_npz, previous_model, monkeypatch, capsys):
-    def ctrl_c():
-        raise KeyboardInterrupt
+def test_ctrl_c_mid_epoch_keeps_old_model_and_resume_continues(small_mnist_npz, previous_model, monkeypatch,
+                                                                capsys):
+    def ctrl_c_in_second_epoch(self, batch, logs=None):
+        if self.state["epoch"] == 1 and batch == 2:
+            raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        interrupt_after_first_epoch(patch, ctrl_c)
+        patch.setattr(training.EpochCheckpoint, "on_train_batch_end", ctrl_c_in_second_epoch, raising=False)
         assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 130
     assert_unchanged(previous_model)
     assert "epoch 1 is checkpointed" in capsys.readouterr().err
@@ -88,6 +90,7 @@ def test_ctrl_c_keeps_old_model_and_resume_continues(small_mnist_npz, previous_m
     assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2", "--resume") == 0
     metadata = json.loads((previous_model / "digits.json").read_text())
     assert len(metadata["history"]["accuracy"]) == 2  # one epoch before the interruption, one after
+    assert not (previous_model / "checkpoints").exists()  # a finished run leaves nothing to resume
 
 
 def test_sigterm_is_a_clean_interruption(tmp_path, small_mnist_npz, previous_model, monkeypatch):
