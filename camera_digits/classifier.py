@@ -6,7 +6,9 @@ TensorFlow; the Keras backend loads the `.keras` file and serves as a fallback.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,20 @@ def check_output_shape(path: Path, shape) -> int:
     return int(shape[-1])
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send what native code writes to file descriptor 2 to /dev/null for the duration of the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -68,6 +84,8 @@ class LiteRTClassifier:
         self.path = Path(path)
         try:
             self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            with native_stderr_silenced():  # the runtime announces its CPU delegate on first allocation
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{self.path} is not a readable LiteRT model ({error}); {TRAIN_HINT}") from None
         self._input = self._interpreter.get_input_details()[0]
@@ -75,7 +93,7 @@ class LiteRTClassifier:
         if tuple(self._input["shape"][1:]) != INPUT_SHAPE:
             raise ModelError(f"{self.path} takes input {tuple(self._input['shape'])}, not (N, 28, 28, 1); {TRAIN_HINT}")
         self.num_classes = check_output_shape(self.path, self._output["shape"])
-        self._batch_size = 0
+        self._batch_size = int(self._input["shape"][0])
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Class probabilities (N, num_classes) float32 for crops (N, 28, 28, 1) float32 in [0, 1]."""
