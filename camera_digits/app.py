@@ -11,9 +11,7 @@ import argparse
 import contextlib
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +22,7 @@ import numpy as np
 from camera_digits.capture import Frame, FrameSource, ImageSource, open_source
 from camera_digits.draw import draw_debug, draw_hud, draw_reading
 from camera_digits.errors import CameraDigitsError, SourceError
+from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 from camera_digits.sinks import JsonSink, Processed, ReaderGone, output_sink, write_image
 from camera_digits.tracking import Tracker
 
@@ -31,7 +30,7 @@ log = logging.getLogger("camera_digits")
 
 DEMO_CLIP = Path(__file__).resolve().parent / "assets" / "demo.mp4"
 WINDOW_TITLE = "camera-digits"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 QUIT_KEYS = (ord("q"), 27)  # q, Esc
 PAUSE_KEY, SNAPSHOT_KEY, DEBUG_KEY = ord(" "), ord("s"), ord("d")
 NEXT_KEYS = (ord(" "), ord("n"), 13)  # space, n, Enter: the next image of a folder
@@ -40,10 +39,6 @@ FPS_SMOOTHING = 0.1  # weight of the newest frame interval in the displayed fram
 
 class UsageError(CameraDigitsError):
     """The command line asks for something impossible."""
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that the run unwinds and closes its outputs like on Ctrl-C."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,23 +120,6 @@ class WarningLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         print(f"warning: {record.getMessage()}", file=sys.stderr)
-
-
-@contextlib.contextmanager
-def sigterm_raises():
-    """Turn SIGTERM into `Terminated` while the app runs (only the main thread may set handlers)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def raise_terminated(signum, frame):
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -31,20 +30,13 @@ from camera_digits.files import atomic_path, write_text_atomic
 from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
 from camera_digits.nondigits import render_nondigits
 from camera_digits.report import write_report_png
+from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
 DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "compact": 20}
 MODEL_STEM = "digits"
-
-
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM during training."""
-
-    def __init__(self, signal_number: int):
-        super().__init__(signal.Signals(signal_number).name)
-        self.exit_code = 128 + signal_number
 
 
 @dataclass(frozen=True)
@@ -80,9 +72,9 @@ def positive_int(text: str) -> int:
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    previous_handler = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
-        summary = train(args)
+        with sigterm_raises():
+            summary = train(args)
     except CameraDigitsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -90,11 +82,9 @@ def main(argv=None) -> int:
         print(f"error: could not write to {args.out} ({error.strerror or error}); free space or pick another --out, "
               "then run again with --resume", file=sys.stderr)
         return 1
-    except (KeyboardInterrupt, Interrupted) as error:
+    except (KeyboardInterrupt, Terminated) as error:
         print(f"\ninterrupted; {args.out}/ is unchanged; {resume_hint(args)}", file=sys.stderr)
-        return getattr(error, "exit_code", 130)
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+        return EXIT_TERMINATED if isinstance(error, Terminated) else EXIT_INTERRUPTED
     print(summary)
     return 0
 
@@ -105,10 +95,6 @@ def resume_hint(args) -> str:
         return "no epoch had finished, so there is nothing to resume"
     epoch = json.loads(state.read_text())["epoch"]
     return f"epoch {epoch} is checkpointed in {checkpoint_dir(args)}/: run again with --resume to continue"
-
-
-def raise_interrupted(signal_number, _frame):
-    raise Interrupted(signal_number)
 
 
 def checkpoint_dir(args) -> Path:

@@ -8,7 +8,8 @@ import pytest
 from camera_digits.classifier import DEFAULT_MODEL_PATH
 
 CAMERA_PATH_MODULES = [
-    "segment", "lines", "pixels", "normalize", "grouping", "tracking", "draw", "capture", "sinks", "recognizer", "app",
+    "segment", "lines", "pixels", "normalize", "grouping", "tracking", "draw", "capture", "sinks", "shutdown",
+    "recognizer", "app",
 ]
 
 
