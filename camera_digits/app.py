@@ -178,6 +178,8 @@ class Loop:
         self.fps = FpsMeter()
 
     def run(self, source: FrameSource, max_frames: int | None) -> None:
+        # A file is read much faster than it plays; in the window it plays at its own frame rate.
+        pacer = Pacer(source.fps) if self.window and not (source.is_live or source.is_still) else None
         for frame in source:
             if frame.image is None:
                 if self.window and self.window.show_state("reconnecting"):
@@ -187,6 +189,8 @@ class Loop:
             for sink in self.sinks:
                 sink.write(processed)
             self.count += 1
+            if pacer:
+                pacer.wait()
             if self.window and self.window.react(processed, self.fps.tick(), hold=source.is_still):
                 return
             if max_frames and self.count >= max_frames:
@@ -205,6 +209,20 @@ class Loop:
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})
         return Processed(reading, draw_reading(frame.image, reading), debug)
+
+
+class Pacer:
+    """Waits out the rest of each frame interval so that frames follow each other at `fps`."""
+
+    def __init__(self, fps: float):
+        self.interval_s = 1.0 / fps
+        self.due_s: float | None = None
+
+    def wait(self) -> None:
+        now = time.perf_counter()
+        if self.due_s is not None and now < self.due_s:
+            time.sleep(self.due_s - now)
+        self.due_s = max(now, self.due_s or now) + self.interval_s
 
 
 class FpsMeter:
@@ -230,9 +248,11 @@ class Window:
         self.debug = False
         self.paused = False
         self.last: Processed | None = None
+        self.last_size: tuple[int, int] | None = None
 
     def __enter__(self) -> Window:
-        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
+        # Resizable, keeping the frame's aspect, without the toolbar of OpenCV's Qt build.
+        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -267,6 +287,10 @@ class Window:
 
     def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
         """Display `image`; the key pressed within `wait_ms` (q when the window was closed, else 255 for none)."""
+        if self.last_size != image.shape[:2]:
+            # A resizable window opens small: start it at the frame's own size.
+            cv2.resizeWindow(WINDOW_TITLE, image.shape[1], image.shape[0])
+            self.last_size = image.shape[:2]
         cv2.imshow(WINDOW_TITLE, image)
         key = cv2.waitKey(wait_ms) & 0xFF
         if cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:

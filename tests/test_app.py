@@ -288,7 +288,7 @@ class FakeGui:
 
     def __init__(self, monkeypatch, keys, visible=1.0):
         self.keys, self.visible, self.shown = list(keys), visible, []
-        for name in ("namedWindow", "destroyWindow"):
+        for name in ("namedWindow", "destroyWindow", "resizeWindow"):
             monkeypatch.setattr(app.cv2, name, lambda *args: None)
         monkeypatch.setattr(app.cv2, "imshow", lambda title, image: self.shown.append(image))
         monkeypatch.setattr(app.cv2, "waitKey", lambda delay: self.keys.pop(0) if self.keys else 255)
@@ -308,6 +308,13 @@ def test_window_keys_debug_pause_snapshot_quit(model_path, monkeypatch, tmp_path
     assert (paused_view[-60:, 250:390] != gui.shown[3][-60:, 250:390]).any()  # the PAUSED banner
     (snapshot,) = tmp_path.glob("snapshot-*.png")
     assert cv2.imread(str(snapshot)).shape == (480, 640, 3)
+
+
+def test_a_video_plays_at_its_own_frame_rate_in_the_window(model_path, monkeypatch, capsys):
+    FakeGui(monkeypatch, keys=[])
+    started = time.perf_counter()
+    assert app.main(["--demo", "--max-frames", "8", "--model", model_path]) == 0
+    assert time.perf_counter() - started >= 7 / 15  # the demo clip is 15 fps: 8 frames span 7 intervals
 
 
 def test_closing_the_window_ends_the_run(model_path, monkeypatch, capsys):
