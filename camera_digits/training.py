@@ -25,7 +25,7 @@ import tensorflow as tf
 from camera_digits.augment import augment_batch
 from camera_digits.classifier import REJECT_CLASS
 from camera_digits.data import load_mnist
-from camera_digits.errors import CameraDigitsError, DataError
+from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path, write_text_atomic
 from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
 from camera_digits.nondigits import render_nondigits
@@ -49,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="train.py", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
                         help=f"architecture (default {DEFAULT_ARCHITECTURE}; seed is the tutorial's CNN)")
-    parser.add_argument("--epochs", type=positive_int, help="epochs (default: 15 for digitnet, 5 for seed)")
+    parser.add_argument("--epochs", type=positive_int,
+                        help="epochs (default: 15 for digitnet, 20 for compact, 5 for seed)")
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--data", help="MNIST .npz (Keras layout) or folder of IDX files (default: see README)")
     parser.add_argument("--out", default="models", help="output folder (default models/)")
@@ -131,7 +132,7 @@ def build_or_resume(args):
     last = checkpoint_dir(args) / "last.keras"
     if args.resume:
         if not last.is_file():
-            raise DataError(f"nothing to resume: no checkpoint at {last}; run without --resume")
+            raise CameraDigitsError(f"nothing to resume: no checkpoint at {last}; run without --resume")
         return keras.saving.load_model(last, safe_mode=True)
     return build(args.arch)
 
@@ -187,7 +188,7 @@ def read_state(args) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise DataError(f"cannot resume: {path} is unreadable ({error}); run without --resume") from None
+        raise CameraDigitsError(f"cannot resume: {path} is unreadable ({error}); run without --resume") from None
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
