@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from camera_digits.capture import Frame, FrameSource, ImageSource, open_source
-from camera_digits.draw import draw_debug, draw_hud, draw_reading
+from camera_digits.draw import draw_debug, draw_hud
 from camera_digits.errors import CameraDigitsError, SourceError
 from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 from camera_digits.sinks import JsonSink, Processed, ReaderGone, output_sink, write_image
@@ -208,7 +208,7 @@ class Loop:
             reading = self.tracker.update(reading)
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})
-        return Processed(reading, draw_reading(frame.image, reading), debug)
+        return Processed(reading, frame.image, debug)
 
 
 class Pacer:

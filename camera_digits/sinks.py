@@ -11,12 +11,13 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from camera_digits.draw import as_bgr
+from camera_digits.draw import as_bgr, draw_reading
 from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path
 from camera_digits.results import Reading
@@ -32,12 +33,17 @@ class SinkError(CameraDigitsError):
 
 @dataclass(frozen=True)
 class Processed:
-    """One frame's results: the reading, the frame as BGR uint8 (H, W, 3) with the reading drawn, and
-    the recognizer's DebugImages when the debug view is on (else None)."""
+    """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), and the
+    recognizer's DebugImages when the debug view is on (else None)."""
 
     reading: Reading
-    annotated: np.ndarray
+    frame: np.ndarray
     debug: object | None
+
+    @cached_property
+    def annotated(self) -> np.ndarray:
+        """The frame with the reading drawn; drawn once, and only if a window or recording asks for it."""
+        return draw_reading(self.frame, self.reading)
 
 
 class ReaderGone(CameraDigitsError):
