@@ -65,16 +65,19 @@ def even_stroke(mask: np.ndarray, fit_scale: float) -> np.ndarray:
     if width < TARGET_STROKE_PX:
         radius = round((TARGET_STROKE_PX - width) / fit_scale / 2)
         if radius >= 1:
-            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
             padded = cv2.copyMakeBorder(mask, radius, radius, radius, radius, cv2.BORDER_CONSTANT, value=0)
-            return cv2.dilate(padded, kernel)
+            return cv2.dilate(padded, disc(radius))
     elif width > MAX_STROKE_PX:
         radius = round((width - MAX_STROKE_PX) / fit_scale / 2)
         if radius >= 1:
-            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-            thinned = cv2.erode(mask, kernel)[radius:-radius, radius:-radius]
+            thinned = cv2.erode(mask, disc(radius))[radius:-radius, radius:-radius]
             return thinned if thinned.size and thinned.any() else mask
     return mask
+
+
+def disc(radius: int) -> np.ndarray:
+    """A round structuring element of the given radius in pixels: strokes grow or shrink evenly."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def fit(mask: np.ndarray) -> np.ndarray:

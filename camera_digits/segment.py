@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from camera_digits.lines import line_pixels, line_remnants, remove_lines
-from camera_digits.pixels import labelled_components, pixels_per_label, relabel, shrink
+from camera_digits.pixels import labelled_components, pixels_per_label, rect, relabel, shrink
 
 POLARITIES = ("dark", "light", "auto")
 MAX_SIDE_PX = 640             # processed size: reads the dev photos as well as 800 or 960 px do, and is fastest
@@ -101,6 +101,12 @@ def downscale(gray: np.ndarray, max_side_px: int = MAX_SIDE_PX) -> tuple[np.ndar
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
+def paper_window_px(small: np.ndarray) -> int:
+    """Odd side of the neighbourhood that stands for "the paper around" a pixel of a 1/4-size image:
+    an eighth of the shorter side, far wider than a pen stroke."""
+    return max(3, min(small.shape) // 8) | 1
+
+
 def ink_is_dark(gray: np.ndarray) -> bool:
     """Guess the polarity: ink is the marks that stand out from their surroundings, darker or brighter.
 
@@ -109,7 +115,7 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     other way round.
     """
     small = shrink(gray, BACKGROUND_SCALE)
-    window = max(3, min(small.shape) // 8) | 1
+    window = paper_window_px(small)
     surroundings = cv2.blur(small, (window, window))
     darker = cv2.threshold(cv2.subtract(surroundings, small), POLARITY_MARGIN - 1, 0, cv2.THRESH_TOZERO)[1]
     brighter = cv2.threshold(cv2.subtract(small, surroundings), POLARITY_MARGIN - 1, 0, cv2.THRESH_TOZERO)[1]
@@ -127,9 +133,8 @@ def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
         gray = cv2.bitwise_not(gray)
     height, width = gray.shape
     small = shrink(gray, BACKGROUND_SCALE)
-    window = max(3, min(small.shape) // 8) | 1
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
-                             borderType=cv2.BORDER_REPLICATE)
+    window = paper_window_px(small)
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, rect(window, window), borderType=cv2.BORDER_REPLICATE)
     paper = cv2.resize(cv2.blur(paper, (3, 3)), (width, height), interpolation=cv2.INTER_LINEAR)
     paper = cv2.max(paper, gray)
     return cv2.divide(cv2.subtract(paper, gray), paper, scale=255)
