@@ -171,11 +171,6 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return relabel(np.where(keep, 255, 0).astype(np.uint8), labels), labels, stats
 
 
-def binarize(gray: np.ndarray, polarity: str = "dark") -> np.ndarray:
-    """Ink mask uint8 (h, w), ink = 255, for a processed-size gray image."""
-    return threshold_ink(ink_contrast(gray, dark_ink(gray, polarity)))[0]
-
-
 def dark_ink(gray: np.ndarray, polarity: str) -> bool:
     """Whether the ink is darker than the paper, for a polarity of "dark", "light" or "auto"."""
     if polarity not in POLARITIES:

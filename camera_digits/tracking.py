@@ -84,10 +84,6 @@ class Tracker:
         label, confidence = track.vote()
         return Digit(track.box, label, confidence)
 
-    def reset(self) -> None:
-        """Forget every track (after a jump in the video, or a change of scene)."""
-        self.tracks = []
-
 
 def match_boxes(old_boxes: list[Box], new_boxes: list[Box]) -> dict[int, int]:
     """Greedy one-to-one matching, best pairs first: {old index: new index}.
