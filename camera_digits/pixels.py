@@ -28,11 +28,9 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     return image
 
 
-def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """cv2.connectedComponentsWithStats (8-connected): count, labels (h, w) and stats rows."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
-        binary, 8, label_type(binary), cv2.CCL_DEFAULT)
-    return count, labels, stats
+def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray]:
+    """8-connected components of a mask: count (background included) and labels (h, w), 0 = background."""
+    return cv2.connectedComponentsWithAlgorithm(binary, 8, label_type(binary), cv2.CCL_DEFAULT)
 
 
 def label_type(binary: np.ndarray) -> int:
@@ -40,9 +38,46 @@ def label_type(binary: np.ndarray) -> int:
     return cv2.CV_16U if cv2.countNonZero(binary) < 65535 else cv2.CV_32S
 
 
-def pixels_per_label(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
-    """(count,) integers: how many pixels of each label 0..count-1 lie under the non-zero pixels of `mask`."""
-    return np.bincount(labels[mask > 0], minlength=count)
+def component_boxes(binary: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """int32 (count, 4): the (x, y, w, h) box of each label of `binary`, as cv2.connectedComponentsWithStats
+    gives them; row 0 (the background) is the whole image.
+
+    Each 8-connected component has exactly one outer contour, and the boxes of all of them are found at
+    once: on a page, where ink covers a small part of the frame, two to three times faster than OpenCV's
+    statistics, which visit every pixel.
+    """
+    boxes = np.zeros((count, 4), np.int32)
+    boxes[0] = (0, 0, binary.shape[1], binary.shape[0])
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outer = [contour for contour, links in zip(contours, hierarchy[0] if contours else ()) if links[3] < 0]
+    if not outer:
+        return boxes
+    points = np.concatenate(outer).reshape(-1, 2)
+    starts = np.cumsum([0] + [len(contour) for contour in outer[:-1]])
+    owners = labels[points[starts, 1], points[starts, 0]]
+    low = np.minimum.reduceat(points, starts)
+    boxes[owners, :2] = low
+    boxes[owners, 2:] = np.maximum.reduceat(points, starts) - low + 1
+    return boxes
+
+
+def pixels_per_label(labels: np.ndarray, count: int, ink: np.ndarray, masks=()) -> np.ndarray:
+    """int (1 + len(masks), count): how many pixels of each label 0..count-1 lie under the `ink` mask, then
+    how many of those also lie under each of `masks` (at most 7). Masks are uint8 (h, w), set = 255.
+
+    Finding the ink pixels is the costly part, so it is done once for all masks: each mask adds one bit to
+    a per-pixel code, and one bincount over label × code counts them all.
+    """
+    codes = np.zeros(ink.shape, np.uint8)
+    for bit, mask in enumerate(masks):
+        codes = cv2.bitwise_or(codes, cv2.bitwise_and(mask, 1 << bit))
+    # np.flatnonzero is ten times faster on a true boolean array than on uint8.
+    selected = np.flatnonzero(cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY)[1].view(bool))
+    joint = labels.ravel().take(selected).astype(np.int64) << len(masks) | codes.ravel().take(selected)
+    table = np.bincount(joint, minlength=count << len(masks)).reshape(count, 1 << len(masks))
+    under = [table[:, [code for code in range(1 << len(masks)) if code >> bit & 1]].sum(axis=1)
+             for bit in range(len(masks))]
+    return np.array([table.sum(axis=1), *under]).reshape(1 + len(masks), count)
 
 
 def relabel(table: np.ndarray, labels: np.ndarray) -> np.ndarray:

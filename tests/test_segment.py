@@ -185,7 +185,10 @@ def test_merge_fragments_table():
         [100, 10, 40, 70],   # a digit alone
         [145, 10, 40, 70],   # its close neighbour: separate
     ], np.int32)
-    assert sorted(sorted(group) for group in segment.merge_fragments(boxes)) == [[0, 1], [2], [3]]
+    groups, merged = segment.merge_fragments(boxes)
+    assert sorted(sorted(group) for group in groups) == [[0, 1], [2], [3]]
+    boxes_by_group = {tuple(sorted(group)): box.tolist() for group, box in zip(groups, merged)}
+    assert boxes_by_group == {(0, 1): [10, 10, 40, 72], (2,): [100, 10, 40, 70], (3,): [145, 10, 40, 70]}
 
 
 @pytest.mark.parametrize("strokes", [
@@ -199,3 +202,9 @@ def test_large_thin_digits_are_not_taken_for_lines(strokes):
     boxes = found_boxes(frame)
     assert len(boxes) == 1
     assert boxes[0][3] >= 235  # the whole height, bar included
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 10, 37])
+def test_upper_quartile_is_numpys_75th_percentile(count):
+    heights = np.random.default_rng(count).integers(12, 300, count).astype(np.float64)
+    assert segment.upper_quartile(heights) == np.percentile(heights, 75)
