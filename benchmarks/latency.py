@@ -1,8 +1,10 @@
-"""Latency: median per-frame time by stage at 640×480 with 10 digits, against the tutorial's way
-(Keras `model.predict` called once per crop) measured in the same run; and startup time.
+"""Latency: median per-frame time by stage at 640×480 with 10 digits on plain, ruled and grid paper, against
+the tutorial's way (Keras `model.predict` called once per crop) measured in the same run; and startup time.
 
-    python benchmarks/latency.py [--frames 200] [--model PATH] [--keras-model PATH]
+    python benchmarks/latency.py [--frames 100] [--scenes 5] [--model PATH] [--keras-model PATH]
 
+Each paper kind is timed on its first `--scenes` synthetic 10-digit scenes, `--frames` frames each; the
+overall figure is the median over all of them. Line removal makes ruled and grid paper the slower ones.
 Targets: ≤ 5 ms per frame (median), ≥ 50× faster than one predict per crop, ≤ 1 s to the first frame.
 Startup is timed twice in fresh interpreters: `run_camera.py --device page.png --headless --max-frames 1`
 minus an empty interpreter's start, and in-process from `import camera_digits.app` to main() returning.
@@ -29,7 +31,8 @@ from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from tests.scenes import SceneOptions, render_scene  # noqa: E402
 
 DIGITS_IN_SCENE = 10
-TUTORIAL_FRAMES = 10  # one predict per crop takes tens of ms: a few frames give a stable median
+PAPERS = ("plain", "ruled", "grid")
+TUTORIAL_FRAMES = 3  # one predict per crop takes tens of ms: a few frames per scene give a stable median
 STARTUP_RUNS = 3
 IN_PROCESS_STARTUP = (
     "import sys, time; started = time.perf_counter(); from camera_digits.app import main; "
@@ -37,46 +40,48 @@ IN_PROCESS_STARTUP = (
 )
 
 
-def ten_digit_scene() -> np.ndarray:
-    """The first seeded 640×480 paper scene with exactly 10 digits: BGR uint8 (480, 640, 3)."""
-    for seed in range(1000):
+def ten_digit_scenes(per_paper: int) -> dict[str, list[np.ndarray]]:
+    """The first `per_paper` seeded 640×480 scenes with exactly 10 digits of each paper kind: BGR uint8."""
+    scenes: dict[str, list[np.ndarray]] = {paper: [] for paper in PAPERS}
+    for seed in range(10_000):
         frame, truth = render_scene(seed, SceneOptions(size=(480, 640)))
-        if len(truth.digits) == DIGITS_IN_SCENE:
-            return frame
-    raise RuntimeError("no seed gives a 10-digit scene")
+        if len(truth.digits) == DIGITS_IN_SCENE and len(scenes[truth.paper]) < per_paper:
+            scenes[truth.paper].append(frame)
+        if all(len(frames) == per_paper for frames in scenes.values()):
+            return scenes
+    raise RuntimeError("not enough 10-digit scenes of every paper kind")
 
 
-def time_recognizer(recognizer: DigitRecognizer, frame: np.ndarray, frames: int) -> tuple[dict[str, float], int]:
-    """Median ms per stage (from reading.timings_ms), of the whole recognize() call, and its CPU time;
-    and how many digits were read."""
-    for _ in range(10):
-        recognizer.recognize(frame)  # warm-up: interpreter allocation, caches
+def time_recognizer(recognizer: DigitRecognizer, frames: list[np.ndarray], repeats: int) -> dict[str, list[float]]:
+    """Per stage (from reading.timings_ms), for the whole recognize() call and for its CPU time: the ms of
+    every timed frame, each of `frames` processed `repeats` times after a warm-up."""
     stages: dict[str, list[float]] = {}
-    for _ in range(frames):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        reading = recognizer.recognize(frame)
-        stages.setdefault("recognize() call", []).append((time.perf_counter() - started) * 1e3)
-        # CPU time is what the frame cost this process; wall time also counts waiting for a shared CPU.
-        stages.setdefault("recognize() CPU time", []).append((time.process_time() - started_cpu) * 1e3)
-        for stage, ms in reading.timings_ms.items():
-            stages.setdefault(stage, []).append(ms)
-    return {stage: statistics.median(values) for stage, values in stages.items()}, len(reading.digits)
+    for frame in frames:
+        for _ in range(5):
+            recognizer.recognize(frame)  # warm-up: interpreter allocation for this crop count, caches
+        for _ in range(repeats):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            reading = recognizer.recognize(frame)
+            stages.setdefault("recognize() call", []).append((time.perf_counter() - started) * 1e3)
+            # CPU time is what the frame cost this process; wall time also counts waiting for a shared CPU.
+            stages.setdefault("recognize() CPU time", []).append((time.process_time() - started_cpu) * 1e3)
+            for stage, ms in reading.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    return stages
 
 
-def time_tutorial_way(recognizer: DigitRecognizer, keras_model, frame: np.ndarray) -> dict[str, float]:
-    """The same segmentation and crops, then `keras_model.predict` once per crop, as the tutorial does."""
-    totals, predicts = [], []
-    for _ in range(TUTORIAL_FRAMES):
-        started = time.perf_counter()
-        _, debug = recognizer.recognize_debug(frame)  # segment + normalize (+ our classify, subtracted below)
-        prepared = time.perf_counter()
-        for crop in debug.crops:
-            keras_model.predict(crop[None], verbose=0)
-        finished = time.perf_counter()
-        predicts.append((finished - prepared) * 1e3)
-        totals.append((finished - started) * 1e3)
-    return {"predict per crop, summed": statistics.median(predicts), "total": statistics.median(totals),
-            "crops": len(debug.crops)}
+def time_tutorial_way(recognizer: DigitRecognizer, keras_model, frames: list[np.ndarray]) -> list[float]:
+    """ms per frame with the same segmentation and crops, then `keras_model.predict` once per crop, as the
+    tutorial does."""
+    totals = []
+    for frame in frames:
+        for _ in range(TUTORIAL_FRAMES):
+            started = time.perf_counter()
+            _, debug = recognizer.recognize_debug(frame)  # segment + normalize (+ our classify)
+            for crop in debug.crops:
+                keras_model.predict(crop[None], verbose=0)
+            totals.append((time.perf_counter() - started) * 1e3)
+    return totals
 
 
 def startup_seconds(frame: np.ndarray, model: str) -> tuple[float, float, float]:
@@ -103,30 +108,37 @@ def wall_seconds(command: list[str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--frames", type=int, default=100, help="timed frames per scene")
+    parser.add_argument("--scenes", type=int, default=5, help="10-digit scenes per paper kind")
     parser.add_argument("--model", default=str(classifier.default_model_path()), help=".tflite model (ours)")
     parser.add_argument("--keras-model", help="Keras model for the tutorial's way (default: --model as .keras)")
     args = parser.parse_args(argv)
     keras_path = args.keras_model or str(Path(args.model).with_suffix(".keras"))
-    frame = ten_digit_scene()
+    scenes = ten_digit_scenes(args.scenes)
     recognizer = DigitRecognizer.load(args.model)
-    ours, found = time_recognizer(recognizer, frame, args.frames)
-    print(f"640x480 scene with {DIGITS_IN_SCENE} digits ({found} read), {args.frames} frames, model {args.model}")
-    for stage, ms in ours.items():
-        print(f"  ours  {stage:<26} {ms:8.2f} ms (median)")
+    ours = {paper: time_recognizer(recognizer, frames, args.frames) for paper, frames in scenes.items()}
+    ours["all"] = {stage: sum((ours[paper][stage] for paper in PAPERS), []) for stage in ours["plain"]}
+    print(f"640x480, {DIGITS_IN_SCENE} digits, {args.scenes} scenes per paper kind x {args.frames} frames, "
+          f"model {args.model}; median ms per frame:")
+    print(f"  {'stage':<22}" + "".join(f"{paper:>9}" for paper in ours))
+    for stage in ours["all"]:
+        print(f"  {stage:<22}" + "".join(f"{statistics.median(times[stage]):9.2f}" for times in ours.values()))
 
     import keras  # only the baseline needs it
 
-    tutorial = time_tutorial_way(recognizer, keras.saving.load_model(keras_path, compile=False), frame)
-    print(f"tutorial's way ({tutorial['crops']} crops, one model.predict each, {keras_path}):")
-    print(f"  predict per crop, summed   {tutorial['predict per crop, summed']:8.2f} ms (median)")
-    print(f"  total per frame            {tutorial['total']:8.2f} ms (median)")
-    ratio = tutorial["total"] / ours["recognize() call"]
-    print(f"per-frame speed-up: {ratio:.0f}x (target >= 50x); ours {ours['recognize() call']:.2f} ms wall, "
-          f"{ours['recognize() CPU time']:.2f} ms CPU (target <= 5 ms)")
-    print(f"classify stage alone: {tutorial['predict per crop, summed'] / ours['classify']:.0f}x")
+    keras_model = keras.saving.load_model(keras_path, compile=False)
+    tutorial = {paper: time_tutorial_way(recognizer, keras_model, frames[:1]) for paper, frames in scenes.items()}
+    tutorial["all"] = sum(tutorial.values(), [])
+    print(f"tutorial's way (one model.predict per crop, {keras_path}), first scene of each kind:")
+    print(f"  {'ms per frame':<22}" + "".join(f"{statistics.median(times):9.2f}" for times in tutorial.values()))
+    ours_ms = {paper: statistics.median(times["recognize() call"]) for paper, times in ours.items()}
+    print(f"  {'speed-up':<22}" + "".join(f"{statistics.median(tutorial[paper]) / ours_ms[paper]:8.0f}x"
+                                            for paper in ours))
+    print(f"ours: {ours_ms['all']:.2f} ms per frame over all papers (target <= 5 ms); slowest paper "
+          f"{max(PAPERS, key=ours_ms.get)} {max(ours_ms[paper] for paper in PAPERS):.2f} ms; speed-up "
+          f"{statistics.median(tutorial['all']) / ours_ms['all']:.0f}x (target >= 50x)")
 
-    app_s, empty_s, in_process_s = startup_seconds(frame, args.model)
+    app_s, empty_s, in_process_s = startup_seconds(scenes["plain"][0], args.model)
     print(f"startup to first processed frame: run_camera.py {app_s:.2f} s - empty interpreter {empty_s:.2f} s "
           f"= {app_s - empty_s:.2f} s; in-process import to first reading {in_process_s:.2f} s (target <= 1 s)")
     return 0

@@ -14,11 +14,16 @@ from camera_digits.results import Box, Digit, Reading
 
 @dataclass(frozen=True)
 class DebugImages:
-    """What the recognizer saw: binary uint8 (h, w) ink mask (ink = 255) at the processed size, and the
-    crops float32 (N, 28, 28, 1) in [0, 1] it classified, in candidate order."""
+    """What the recognizer saw: the segmentation at the processed size and the crops float32 (N, 28, 28, 1)
+    in [0, 1] it classified, in candidate order."""
 
-    binary: np.ndarray
+    segmentation: segment.Segmentation
     crops: np.ndarray
+
+    @property
+    def binary(self) -> np.ndarray:
+        """uint8 (h, w) ink mask (ink = 255) at the processed size."""
+        return self.segmentation.binary
 
 
 class DigitRecognizer:
@@ -74,7 +79,7 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found.binary, crops)
+        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops)
 
     def classify(self, crops: np.ndarray, boxes: np.ndarray, scale: float, frame_shape) -> list[Digit]:
         """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call)."""

@@ -9,6 +9,7 @@ grow with the camera's resolution; boxes come back in those processed pixels tog
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -41,20 +42,25 @@ MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a b
 class Segmentation:
     """The candidates of one frame, in processed pixels.
 
-    binary: uint8 (h, w) ink mask (ink = 255) after line removal, the processed size.
-    labels: uint16 or int32 (h, w) connected-component label of each ink pixel (0 = paper).
+    labels: uint16 or int32 (h, w) connected-component label of each ink pixel (0 = paper), the processed size.
+    kept: uint8 (number of labels,) 255 for the components kept as possible writing, else 0.
     boxes: int32 (N, 4) candidate boxes as (x, y, w, h), in processed pixels.
     groups: for each box, the component labels that make up that digit.
     scale: processed size / original size (≤ 1).
     contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
     """
 
-    binary: np.ndarray
     labels: np.ndarray
+    kept: np.ndarray
     boxes: np.ndarray
     groups: tuple[tuple[int, ...], ...]
     scale: float
     contrast: np.ndarray | None = None
+
+    @cached_property
+    def binary(self) -> np.ndarray:
+        """uint8 (h, w) mask of the kept ink (ink = 255): made only when asked for, by the debug view."""
+        return relabel(self.kept, self.labels)
 
 
 def to_gray(frame) -> np.ndarray:
@@ -148,16 +154,15 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     pixels. Faint edges of real strokes survive; faint marks alone (paper texture, show-through) do not.
     Specks, solid blobs and the leftovers of lines are dropped too.
 
-    Returns the ink mask uint8 (h, w) (ink = 255), the component labels uint16 or int32 (h, w) and their
-    rows of (x, y, w, h, area) as cv2.connectedComponentsWithStats gives them (dropped components have
-    area 0).
+    Returns the component labels uint16 or int32 (h, w), which components are kept (uint8 per label, 255 =
+    kept) and their rows of (x, y, w, h, area) as cv2.connectedComponentsWithStats gives them (dropped
+    components have area 0).
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
     candidates = contrast[weak > 0]
     if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * contrast.size:
         # Handwriting covers a small part of a page; a frame this "inky" is noise, texture or no paper at all.
-        weak[:] = 0
-        return weak, np.zeros(weak.shape, np.uint16), np.zeros((1, 5), np.int32)
+        return np.zeros(weak.shape, np.uint16), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, MIN_CONTRAST, MAX_CONTRAST_THRESHOLD))
     lines, removable = line_pixels(contrast, weak)
@@ -174,7 +179,7 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
         keep &= ~line_remnants(stats, on_lines_px[0])
     keep[0] = False
     stats[~keep, cv2.CC_STAT_AREA] = 0
-    return relabel(np.where(keep, 255, 0).astype(np.uint8), labels), labels, stats
+    return labels, np.where(keep, 255, 0).astype(np.uint8), stats
 
 
 def solid(stats: np.ndarray, outline_px: np.ndarray) -> np.ndarray:
@@ -308,10 +313,10 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back."""
     small, scale = downscale(gray, max_side_px)
     contrast = ink_contrast(small, dark_ink(small, polarity))
-    binary, labels, stats = threshold_ink(contrast)
+    labels, kept, stats = threshold_ink(contrast)
     ids, boxes, areas = components(stats)
     groups, merged = merge_fragments(boxes)
     ink_areas = np.array([areas[group].sum() for group in groups]).reshape(-1)
-    keep = plausible(merged, ink_areas, binary.shape)
+    keep = plausible(merged, ink_areas, labels.shape)
     kept_groups = tuple(tuple(int(ids[member]) for member in groups[index]) for index in np.flatnonzero(keep))
-    return Segmentation(binary, labels, merged[keep], kept_groups, scale, contrast)
+    return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast)

@@ -32,6 +32,7 @@ class SceneTruth:
     digits: tuple[TruthDigit, ...]
     numbers: tuple[str, ...]
     marks: tuple[tuple[int, int, int, int], ...] = ()
+    paper: str = "plain"  # "plain", "ruled" or "grid"
 
     @property
     def text(self) -> str:
@@ -100,16 +101,18 @@ def shadow(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     return 1.0 - rng.uniform(0.25, 0.5) * inside
 
 
-def draw_rules(rng: np.random.Generator, paper: np.ndarray, spacing_px: int) -> None:
-    """Ruled (horizontal) or grid (squared) lines, in place, lighter than ink."""
+def draw_rules(rng: np.random.Generator, paper: np.ndarray, spacing_px: int) -> str:
+    """Ruled (horizontal) or grid (squared) lines, in place, lighter than ink; returns "ruled" or "grid"."""
     height, width = paper.shape[:2]
     colour = tuple(float(value) for value in paper[height // 2, width // 2] * rng.uniform(0.55, 0.8, 3))
     offset = int(rng.integers(0, spacing_px))
     for y in range(offset, height, spacing_px):
         cv2.line(paper, (0, y), (width - 1, y + int(rng.integers(-2, 3))), colour, 1, cv2.LINE_AA)
-    if rng.random() < 0.5:
-        for x in range(offset, width, spacing_px):
-            cv2.line(paper, (x, 0), (x + int(rng.integers(-2, 3)), height - 1), colour, 1, cv2.LINE_AA)
+    if rng.random() >= 0.5:
+        return "ruled"
+    for x in range(offset, width, spacing_px):
+        cv2.line(paper, (x, 0), (x + int(rng.integers(-2, 3)), height - 1), colour, 1, cv2.LINE_AA)
+    return "grid"
 
 
 def layout(rng: np.random.Generator, options: SceneOptions, height_px: int):
@@ -229,15 +232,16 @@ def render_scene(seed: int, options: SceneOptions | None = None) -> tuple[np.nda
     rng = np.random.default_rng(seed)
     height_px = int(rng.integers(options.digit_height_px[0], options.digit_height_px[1] + 1))
     paper = paper_background(rng, options.size, options)
+    kind = "plain"
     if options.rules and rng.random() < 0.5:
-        draw_rules(rng, paper, int(height_px * rng.uniform(0.45, 1.3)))
+        kind = draw_rules(rng, paper, int(height_px * rng.uniform(0.45, 1.3)))
     ink = rng.uniform(0.05, 0.3, 3).astype(np.float32)
     digits, numbers = draw_digits(rng, paper, layout(rng, options, height_px), ink)
     marks = []
     if options.marks and rng.random() < 0.6:
         marks = draw_marks(rng, paper, height_px, [digit.box for digit in digits], ink)
     frame = degrade(rng, paper) if options.degrade else np.clip(paper * 255 + 0.5, 0, 255).astype(np.uint8)
-    return frame, SceneTruth(tuple(digits), tuple(numbers), tuple(marks))
+    return frame, SceneTruth(tuple(digits), tuple(numbers), tuple(marks), kind)
 
 
 def render_video_frames(seed: int, n_frames: int = 30, size: tuple[int, int] = (480, 640)):
@@ -266,7 +270,7 @@ def shifted_truth(truth: SceneTruth, dx: int, dy: int) -> SceneTruth:
     """The same truth with every box moved by (dx, dy) pixels."""
     digits = tuple(TruthDigit((d.box[0] + dx, d.box[1] + dy, d.box[2], d.box[3]), d.label) for d in truth.digits)
     marks = tuple((m[0] + dx, m[1] + dy, m[2], m[3]) for m in truth.marks)
-    return SceneTruth(digits, truth.numbers, marks)
+    return SceneTruth(digits, truth.numbers, marks, truth.paper)
 
 
 def digit_sheet(indices: np.ndarray, height_px: int, columns: int = 20, seed: int = 0) -> tuple[np.ndarray, list]:

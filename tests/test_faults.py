@@ -87,7 +87,7 @@ def test_loop_and_recording_cope_with_any_frame_and_size_changes(recognizer, tmp
 def random_segmentation(draw, gray):
     """The real segmentation of `gray`, with its candidates replaced by random boxes and component groups."""
     found = segment.segment(gray)
-    height, width = found.binary.shape
+    height, width = found.labels.shape
     count = draw(st.integers(0, 6))
     boxes = []
     for _ in range(count):
@@ -96,7 +96,7 @@ def random_segmentation(draw, gray):
     labels_present = [int(label) for label in np.unique(found.labels)] + [9999]  # and one that is not there
     groups = tuple(tuple(draw(st.lists(st.sampled_from(labels_present), min_size=1, max_size=3))) for _ in boxes)
     boxes = np.array(boxes, np.int32).reshape(-1, 4)
-    return segment.Segmentation(found.binary, found.labels, boxes, groups, found.scale)
+    return segment.Segmentation(found.labels, found.kept, boxes, groups, found.scale)
 
 
 frames = st.one_of(
