@@ -27,6 +27,13 @@ def conv_block(x, filters: int, padding: str = "same"):
     return layers.Activation("relu")(x)
 
 
+def separable_block(x, filters: int):
+    # A depthwise 3×3 then a 1×1 across channels: a ninth of a full convolution's multiply-adds.
+    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
 def digit_or_reject_head(x):
     """Flatten → Dense 128 → logits for the 10 digits and the reject class."""
     x = layers.Flatten()(x)
@@ -38,10 +45,9 @@ def digit_or_reject_head(x):
 
 
 def digitnet() -> keras.Model:
-    """The shipped model: batch-normalized VGG-style CNN with dropout, 10 digits + a reject class.
-
-    About 0.54 M parameters and 11 M multiply-adds per crop: LiteRT classifies a frame's ten crops
-    in about 2 ms on two CPU cores.
+    """Batch-normalized VGG-style CNN with dropout, 10 digits + a reject class: 99.62 % MNIST test accuracy
+    after 15 epochs. About 0.54 M parameters and 13 M multiply-adds per crop: LiteRT classifies a frame's ten
+    crops in about 2 ms on two CPU cores.
     """
     inputs = keras.Input((28, 28, 1))
     x = conv_block(inputs, 32)
@@ -53,6 +59,22 @@ def digitnet() -> keras.Model:
     x = conv_block(x, 128, padding="valid")
     outputs = digit_or_reject_head(x)
     return keras.Model(inputs, outputs, name="digitnet")
+
+
+def separable() -> keras.Model:
+    """The shipped model: digitnet with wider depthwise-separable convolutions at 14×14, where digitnet
+    spends most of its multiply-adds. About 6 M multiply-adds per crop: LiteRT classifies ten crops in about
+    0.85 ms on two CPU cores, twice as fast; 99.63 % MNIST test accuracy after 30 epochs."""
+    inputs = keras.Input((28, 28, 1))
+    x = conv_block(inputs, 32)
+    x = layers.MaxPooling2D()(x)
+    x = separable_block(x, 96)
+    x = separable_block(x, 96)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    x = conv_block(x, 128, padding="valid")
+    outputs = digit_or_reject_head(x)
+    return keras.Model(inputs, outputs, name="separable")
 
 
 def compact() -> keras.Model:
@@ -69,8 +91,8 @@ def compact() -> keras.Model:
     return keras.Model(inputs, outputs, name="compact")
 
 
-ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "compact": compact}
-DEFAULT_ARCHITECTURE = "digitnet"
+ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "separable": separable, "compact": compact}
+DEFAULT_ARCHITECTURE = "separable"
 
 
 def build(name: str) -> keras.Model:

@@ -35,7 +35,7 @@ from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
-DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "compact": 20}
+DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "separable": 30, "compact": 20}
 MODEL_STEM = "digits"
 
 
@@ -50,7 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
                         help=f"architecture (default {DEFAULT_ARCHITECTURE}; seed is the tutorial's CNN)")
     parser.add_argument("--epochs", type=positive_int,
-                        help="epochs (default: 15 for digitnet, 20 for compact, 5 for seed)")
+                        help="epochs (default: 30 for separable, 15 for digitnet, 20 for compact, 5 for seed)")
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--data", help="MNIST .npz (Keras layout) or folder of IDX files (default: see README)")
     parser.add_argument("--out", default="models", help="output folder (default models/)")

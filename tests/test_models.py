@@ -27,14 +27,14 @@ def test_seed_matches_the_tutorial_layer_for_layer():
     assert model.count_params() == 93322
 
 
-@pytest.mark.parametrize("name, classes", [("seed", 10), ("digitnet", 11), ("compact", 11)])
+@pytest.mark.parametrize("name, classes", [("seed", 10), ("digitnet", 11), ("separable", 11), ("compact", 11)])
 def test_architectures_map_crops_to_class_logits(name, classes):
     model = build(name)
     logits = model(np.zeros((3, 28, 28, 1), np.float32), training=False)
     assert tuple(logits.shape) == (3, classes)
 
 
-@pytest.mark.parametrize("name", ["digitnet", "compact"])
+@pytest.mark.parametrize("name", ["digitnet", "separable", "compact"])
 def test_reject_class_models_stay_small_enough_for_realtime_cpu(name):
     assert build(name).count_params() < 1_000_000
 
