@@ -160,8 +160,9 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
     # Otsu's level and the ink share are statistics: every other row and column tells them as well.
-    candidates = contrast[::2, ::2][weak[::2, ::2] > 0]
-    if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * contrast[::2, ::2].size:
+    sample = contrast[::2, ::2]
+    candidates = sample[weak[::2, ::2] > 0]
+    if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * sample.size:
         # Handwriting covers a small part of a page; a frame this "inky" is noise, texture or no paper at all.
         return np.zeros(weak.shape, np.uint16), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -49,8 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="train.py", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
                         help=f"architecture (default {DEFAULT_ARCHITECTURE}; seed is the tutorial's CNN)")
-    parser.add_argument("--epochs", type=positive_int,
-                        help="epochs (default: 30 for separable, 15 for digitnet, 20 for compact, 5 for seed)")
+    default_epochs = ", ".join(f"{epochs} for {name}" for name, epochs in DEFAULT_EPOCHS.items())
+    parser.add_argument("--epochs", type=positive_int, help=f"epochs (default: {default_epochs})")
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--data", help="MNIST .npz (Keras layout) or folder of IDX files (default: see README)")
     parser.add_argument("--out", default="models", help="output folder (default models/)")
