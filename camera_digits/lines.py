@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camera_digits.pixels import rect, shrink
+from camera_digits.pixels import enlarge, rect, shrink
 
 LINE_CONTRAST = 20            # lines are traced among all marks this dark, where they are whole
 MIN_LINE_LENGTH_PX = 60       # frames too small for a line this long have no lines worth removing
@@ -46,7 +46,8 @@ def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
     mean_sum = cv2.blur(line_sum.astype(np.float32), window)
     mean_count = cv2.blur(line_count.astype(np.float32), window)
     level = cv2.divide(mean_sum, cv2.max(mean_count, 1.0), scale=255.0 * LINE_INK_RATIO)
-    return cv2.resize(np.clip(level, 0, 255).astype(np.uint8), (width, height))
+    # The level is smooth over LINE_WINDOW_PX: blocks of LINE_LEVEL_SCALE pixels tell it as well as interpolation.
+    return enlarge(np.clip(level, 0, 255).astype(np.uint8), LINE_LEVEL_SCALE, (width, height))
 
 
 def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -110,8 +111,10 @@ def thin_marks(found: np.ndarray, faint: np.ndarray, ink: np.ndarray, across: np
     (the long strokes of large digits) measured with the `across` kernel.
     """
     core = cv2.bitwise_and(found, faint)
-    strokes = cv2.morphologyEx(cv2.bitwise_and(core, ink), cv2.MORPH_OPEN, across)
-    return cv2.subtract(core, cv2.dilate(strokes, None))
+    # The opening's dilation and the pixel of margin around the strokes are one dilation by both kernels.
+    stroke_cores = cv2.erode(cv2.bitwise_and(core, ink), across)
+    strokes = cv2.dilate(stroke_cores, rect(across.shape[1] + 2, across.shape[0] + 2))
+    return cv2.subtract(core, strokes)
 
 
 # Lines are traced on copies squeezed LINE_SQUEEZE times along them, which makes the long kernels cheap.

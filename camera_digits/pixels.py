@@ -28,6 +28,20 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     return image
 
 
+def enlarge(image: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:
+    """uint8 `image` with each pixel repeated over a `factor` × `factor` block (1, 2, 4 or 8), cut or padded
+    with its edge to `size` (w, h): shrink's inverse, nearest-neighbour, several times faster than cv2.resize.
+    """
+    wide = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[factor]
+    # A byte times 0x01…01 is that byte repeated across a wider integer: each row gets `factor` times longer.
+    rows = (image.astype(wide) * wide(int("01" * factor, 16))).view(np.uint8)
+    blocks = np.repeat(rows, factor, axis=0)[:size[1], :size[0]]
+    bottom, right = size[1] - blocks.shape[0], size[0] - blocks.shape[1]
+    if bottom == right == 0:
+        return np.ascontiguousarray(blocks)
+    return cv2.copyMakeBorder(blocks, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
+
+
 def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray]:
     """8-connected components of a mask: count (background included) and labels (h, w), 0 = background."""
     return cv2.connectedComponentsWithAlgorithm(binary, 8, label_type(binary), cv2.CCL_DEFAULT)

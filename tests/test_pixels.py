@@ -66,6 +66,19 @@ def test_shrink_is_a_block_average(shape):
         assert np.abs(small.astype(int) - direct).max() <= 1
 
 
+@pytest.mark.parametrize("factor", [1, 2, 4, 8])
+@pytest.mark.parametrize("size", [(480, 640), (301, 533)])
+def test_enlarge_repeats_each_pixel_over_a_block(factor, size):
+    height, width = size
+    small = np.random.default_rng(factor).integers(0, 256, (height // factor, width // factor)).astype(np.uint8)
+    enlarged = pixels.enlarge(small, factor, (width, height))
+    assert enlarged.shape == (height, width) and enlarged.flags.c_contiguous
+    rows, columns = np.arange(height) // factor, np.arange(width) // factor
+    # Rows and columns past the last whole block repeat the edge block.
+    expected = small[np.minimum(rows, small.shape[0] - 1)][:, np.minimum(columns, small.shape[1] - 1)]
+    assert np.array_equal(enlarged, expected)
+
+
 def test_labelled_components_counts_8_connected_marks():
     binary = np.zeros((20, 20), np.uint8)
     binary[2, 2] = binary[3, 3] = 255  # diagonal neighbours: one component
