@@ -23,12 +23,12 @@ def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
     Only the digit's own components are kept, so a neighbour's stroke or a line end reaching into the box
     does not enter the crop.
     """
-    x, y, w, h = (int(value) for value in box)
+    x, y, w, h = box.tolist()
     window = labels[y:y + h, x:x + w]
-    mask = window == group[0]
+    mask = cv2.compare(window, group[0], cv2.CMP_EQ)
     for label in group[1:]:
-        mask |= window == label
-    return mask.view(np.uint8) * np.uint8(255)
+        mask = cv2.bitwise_or(mask, cv2.compare(window, label, cv2.CMP_EQ))
+    return mask
 
 
 def digit_ink(labels: np.ndarray, contrast: np.ndarray, box, group) -> np.ndarray:
@@ -37,7 +37,7 @@ def digit_ink(labels: np.ndarray, contrast: np.ndarray, box, group) -> np.ndarra
     The ink is scaled so the digit's typical stroke is 255, as MNIST's pen was, whatever the pen's darkness.
     """
     mask = digit_mask(labels, box, group)
-    x, y, w, h = (int(value) for value in box)
+    x, y, w, h = box.tolist()
     window = contrast[y:y + h, x:x + w]
     full = cv2.mean(window, mask)[0]
     if full <= 0:
