@@ -86,8 +86,8 @@ def pad_to_squeeze(image: np.ndarray) -> np.ndarray:
 
 def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     """Vertical lines in a `squeezed` mask: runs at least `min_length_px` long (before squeezing), and the
-    shorter pieces of the same lines near them (a line interrupted by digits or fading into a shadow);
-    None if there are none.
+    shorter pieces in line with them (a line interrupted by digits or fading into a shadow); None if there
+    are none.
 
     The runs are thickened across by LINE_TILT_PX so slightly tilted lines still count.
     """
@@ -100,10 +100,11 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     pieces = straight_runs(squeezed, length // 3, 3)
     if pieces is None:  # the seeds wander more than pieces may
         return seeds
-    # A piece counts within a seed's length of a seed, along the line: one dilation, several times cheaper
-    # than labelling the pieces to keep each one whole, and it reads the test scenes and photos the same.
-    near_seeds = cv2.dilate(seeds, rect(LINE_TILT_PX, 2 * length + 1))
-    return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, near_seeds))
+    # A piece counts in the columns of a seed, give or take half LINE_TILT_PX: one row of seed columns is
+    # several times cheaper to grow than the seeds themselves.
+    seed_columns = cv2.dilate(cv2.reduce(seeds, 0, cv2.REDUCE_MAX), rect(LINE_TILT_PX, 1))
+    in_line = cv2.repeat(seed_columns, seeds.shape[0], 1)
+    return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
 
 
 def thin_marks(found: np.ndarray, faint: np.ndarray, ink: np.ndarray, across: np.ndarray) -> np.ndarray:

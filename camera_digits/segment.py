@@ -173,7 +173,7 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     strong = cv2.compare(contrast, level, cv2.CMP_GT)
     outline = cv2.subtract(cleaned, cv2.erode(cleaned, None))
     has_lines = cv2.hasNonZero(lines)
-    masks = (strong, outline, cv2.dilate(lines, rect(3, 3))) if has_lines else (strong, outline)
+    masks = (strong, outline, lines) if has_lines else (strong, outline)
     area, strong_px, outline_px, *on_lines_px = pixels_per_label(labels, count, cleaned, masks)
     stats = np.column_stack([component_boxes(cleaned, labels, count), area]).astype(np.int32)
     keep = (strong_px > 0) & (area >= MIN_COMPONENT_AREA_PX) & ~solid(stats, outline_px)
