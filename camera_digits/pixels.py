@@ -79,15 +79,14 @@ def pixels_per_label(labels: np.ndarray, count: int, ink: np.ndarray, masks=()) 
     """int (1 + len(masks), count): how many pixels of each label 0..count-1 lie under the `ink` mask, then
     how many of those also lie under each of `masks` (at most 7). Masks are uint8 (h, w), set = 255.
 
-    Finding the ink pixels is the costly part, so it is done once for all masks: each mask adds one bit to
-    a per-pixel code, and one bincount over label × code counts them all.
+    Finding the ink pixels is the costly part, so it is done once for all masks: at each ink pixel every
+    mask adds one bit to a code, and one bincount over label × code counts them all.
     """
-    codes = np.zeros(ink.shape, np.uint8)
-    for bit, mask in enumerate(masks):
-        codes = cv2.bitwise_or(codes, cv2.bitwise_and(mask, 1 << bit))
     # np.flatnonzero is ten times faster on a true boolean array than on uint8.
     selected = np.flatnonzero(cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY)[1].view(bool))
-    joint = labels.ravel().take(selected).astype(np.int64) << len(masks) | codes.ravel().take(selected)
+    joint = labels.ravel().take(selected).astype(np.int64) << len(masks)
+    for bit, mask in enumerate(masks):
+        joint |= mask.ravel().take(selected) & (1 << bit)
     # table[label, code]: that label's ink pixels with that code; a mask's count sums the codes with its bit.
     table = np.bincount(joint, minlength=count << len(masks)).reshape(count, 1 << len(masks))
     counts = [table.sum(axis=1)]

@@ -171,10 +171,11 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     cleaned = remove_lines(weak, removable)
     count, labels = labelled_components(cleaned)
     strong = cv2.compare(contrast, level, cv2.CMP_GT)
-    outline = cv2.subtract(cleaned, cv2.erode(cleaned, None))
+    interior = cv2.erode(cleaned, None)
     has_lines = cv2.hasNonZero(lines)
-    masks = (strong, outline, lines) if has_lines else (strong, outline)
-    area, strong_px, outline_px, *on_lines_px = pixels_per_label(labels, count, cleaned, masks)
+    masks = (strong, interior, lines) if has_lines else (strong, interior)
+    area, strong_px, interior_px, *on_lines_px = pixels_per_label(labels, count, cleaned, masks)
+    outline_px = area - interior_px
     stats = np.column_stack([component_boxes(cleaned, labels, count), area]).astype(np.int32)
     keep = (strong_px > 0) & (area >= MIN_COMPONENT_AREA_PX) & ~solid(stats, outline_px)
     if has_lines:
