@@ -42,7 +42,7 @@ MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a b
 class Segmentation:
     """The candidates of one frame, in processed pixels.
 
-    labels: uint16 or int32 (h, w) connected-component label of each ink pixel (0 = paper), the processed size.
+    labels: int32 (h, w) connected-component label of each ink pixel (0 = paper), the processed size.
     kept: uint8 (number of labels,) 255 for the components kept as possible writing, else 0.
     boxes: int32 (N, 4) candidate boxes as (x, y, w, h), in processed pixels.
     groups: for each box, the component labels that make up that digit.
@@ -154,7 +154,7 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     pixels. Faint edges of real strokes survive; faint marks alone (paper texture, show-through) do not.
     Specks, solid blobs and the leftovers of lines are dropped too.
 
-    Returns the component labels uint16 or int32 (h, w), which components are kept (uint8 per label, 255 =
+    Returns the component labels int32 (h, w), which components are kept (uint8 per label, 255 =
     kept) and their rows of (x, y, w, h, area) as cv2.connectedComponentsWithStats gives them (dropped
     components have area 0).
     """
@@ -164,7 +164,7 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     candidates = sample[weak[::2, ::2] > 0]
     if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * sample.size:
         # Handwriting covers a small part of a page; a frame this "inky" is noise, texture or no paper at all.
-        return np.zeros(weak.shape, np.uint16), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
+        return np.zeros(weak.shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, MIN_CONTRAST, MAX_CONTRAST_THRESHOLD))
     lines, removable = line_pixels(contrast, weak)

@@ -42,7 +42,7 @@ def random_marks(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(40))
 def test_component_boxes_match_opencv_statistics(seed):
     binary = random_marks(seed)
-    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_16U, cv2.CCL_DEFAULT)
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_DEFAULT)
     assert np.array_equal(pixels.component_boxes(binary, labels, count)[1:], stats[1:, :4])
 
 
@@ -84,5 +84,5 @@ def test_labelled_components_counts_8_connected_marks():
     binary[2, 2] = binary[3, 3] = 255  # diagonal neighbours: one component
     binary[10:12, 10:15] = 255
     count, labels = pixels.labelled_components(binary)
-    assert count == 3 and labels.dtype == np.uint16
+    assert count == 3 and labels.dtype == np.int32
     assert sorted(pixels.pixels_per_label(labels, count, binary)[0, 1:]) == [2, 10]
