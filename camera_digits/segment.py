@@ -159,9 +159,10 @@ def threshold_ink(contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     components have area 0).
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
-    # Otsu's level and the ink share are statistics: every other row and column tells them as well.
-    sample = contrast[::2, ::2]
-    candidates = sample[weak[::2, ::2] > 0]
+    # Otsu's level and the ink share are statistics: every fourth row tells them as well, and whole rows
+    # are read faster than every other pixel.
+    sample = contrast[::4]
+    candidates = sample[weak[::4] > 0]
     if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * sample.size:
         # Handwriting covers a small part of a page; a frame this "inky" is noise, texture or no paper at all.
         return np.zeros(weak.shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
