@@ -81,17 +81,17 @@ def disc(radius: int) -> np.ndarray:
 
 
 def fit(mask: np.ndarray) -> np.ndarray:
-    """Resize an ink mask uint8 (h, w) to fit FIT_SIZE_PX on its longer side, keeping aspect: float32 in [0, 1]."""
+    """Resize an ink mask uint8 (h, w) to fit FIT_SIZE_PX on its longer side, keeping aspect."""
     height, width = mask.shape
     scale = FIT_SIZE_PX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(mask, size, interpolation=interpolation).astype(np.float32) / 255.0
+    return cv2.resize(mask, size, interpolation=interpolation)
 
 
 def centre_by_mass(glyph: np.ndarray) -> np.ndarray:
-    """Place a fitted glyph float32 (≤20, ≤20) in a 28×28 field with its centre of mass at the centre."""
-    field = np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.float32)
+    """Place a fitted glyph uint8 (≤20, ≤20) in a 28×28 field with its centre of mass at the centre."""
+    field = np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.uint8)
     height, width = glyph.shape
     moments = cv2.moments(glyph)
     if moments["m00"] > 0:
@@ -112,11 +112,21 @@ def clamp(value: int, low: int, high: int) -> int:
 
 def normalize_mask(ink: np.ndarray) -> np.ndarray:
     """One digit's ink uint8 (h, w), ink = 255 → float32 (28, 28) in [0, 1], white ink on black."""
+    return to_unit_range(mnist_glyph(ink))
+
+
+def mnist_glyph(ink: np.ndarray) -> np.ndarray:
+    """One digit's ink uint8 (h, w), ink = 255 → uint8 (28, 28), white ink on black."""
     x, y, w, h = cv2.boundingRect(ink)
     if w == 0 or h == 0:
-        return np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.float32)
+        return np.zeros((CROP_SIZE_PX, CROP_SIZE_PX), np.uint8)
     tight = ink[y:y + h, x:x + w]
     return centre_by_mass(fit(even_stroke(tight, FIT_SIZE_PX / max(w, h))))
+
+
+def to_unit_range(glyphs: np.ndarray) -> np.ndarray:
+    """uint8 images → float32 in [0, 1], as the model takes them."""
+    return glyphs.astype(np.float32) / 255.0
 
 
 def normalize(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray | None = None) -> np.ndarray:
@@ -125,8 +135,9 @@ def normalize(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarra
     With `contrast` (uint8, the processed size) the crops keep the ink's anti-aliased edges; without it they
     are made from the binary component masks.
     """
-    crops = np.zeros((len(boxes), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32)
+    # Glyphs stay uint8 until the whole batch is converted at once.
+    glyphs = np.zeros((len(boxes), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.uint8)
     for index, (box, group) in enumerate(zip(boxes, groups)):
         ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
-        crops[index, :, :, 0] = normalize_mask(ink)
-    return crops
+        glyphs[index, :, :, 0] = mnist_glyph(ink)
+    return to_unit_range(glyphs)
