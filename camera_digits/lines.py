@@ -8,6 +8,8 @@ size, marks = 255.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 
@@ -23,18 +25,27 @@ LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it v
 LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
 
 
-def line_pixels(contrast: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ruled and grid lines, and those of their pixels to remove from the `ink` mask.
+class Rulings(NamedTuple):
+    """The ruled and grid lines of a page: `mask` uint8 (h, w), 255 on the lines and a pixel around them
+    (their anti-aliased edges), and whether horizontal and vertical ones were found."""
+
+    mask: np.ndarray
+    horizontal: bool
+    vertical: bool
+
+
+def line_pixels(contrast: np.ndarray, ink: np.ndarray) -> tuple[Rulings, np.ndarray]:
+    """The ruled and grid lines, and those of their pixels to remove from the `ink` mask (uint8 (h, w)).
 
     Where a digit's stroke runs along a line, the stroke is usually darker than the line: pixels clearly
     darker than the line around them (its mean contrast within LINE_WINDOW_PX) are kept as ink.
     """
     _, faint = cv2.threshold(contrast, LINE_CONTRAST - 1, 255, cv2.THRESH_BINARY)
-    lines = find_lines(faint, ink)
-    if not cv2.hasNonZero(lines):
-        return lines, lines
-    level = line_level(contrast, cv2.bitwise_and(lines, faint))
-    return lines, cv2.bitwise_and(lines, cv2.compare(contrast, level, cv2.CMP_LE))
+    rulings = find_lines(faint, ink)
+    if not cv2.hasNonZero(rulings.mask):
+        return rulings, rulings.mask
+    level = line_level(contrast, cv2.bitwise_and(rulings.mask, faint))
+    return rulings, cv2.bitwise_and(rulings.mask, cv2.compare(contrast, level, cv2.CMP_LE))
 
 
 def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
@@ -50,12 +61,11 @@ def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
     return enlarge(np.clip(level, 0, 255).astype(np.uint8), LINE_LEVEL_SCALE, (width, height))
 
 
-def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Mask of long thin horizontal and vertical structures (ruled and grid lines, paper edges).
+def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
+    """Long thin horizontal and vertical structures (ruled and grid lines, paper edges).
 
     Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
-    be thin in `ink` (the marks dark enough to be writing). The mask is one pixel wider than the lines so
-    their anti-aliased edges go too.
+    be thin in `ink` (the marks dark enough to be writing).
     """
     height, width = faint.shape
     faint, ink = pad_to_squeeze(faint), pad_to_squeeze(ink)
@@ -71,9 +81,9 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> np.ndarray:
         traced = stretch_height(vertical)
         found.append(thin_marks(traced, faint, ink, rect(MAX_LINE_WIDTH_PX + 1, 1)))
     if not found:
-        return np.zeros((height, width), np.uint8)
+        return Rulings(np.zeros((height, width), np.uint8), False, False)
     lines = found[0] if len(found) == 1 else cv2.bitwise_or(*found)
-    return cv2.dilate(lines[:height, :width], None)
+    return Rulings(cv2.dilate(lines[:height, :width], None), horizontal is not None, vertical is not None)
 
 
 def pad_to_squeeze(image: np.ndarray) -> np.ndarray:
@@ -156,14 +166,20 @@ def straight_runs(binary: np.ndarray, length: int, drift: int) -> np.ndarray | N
     return cv2.bitwise_and(cv2.erode(runs, rect(drift, 1)), binary)
 
 
-def remove_lines(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """`binary` without the `lines` mask; pen strokes the lines crossed are re-joined across the gap."""
+def remove_lines(binary: np.ndarray, lines: np.ndarray, horizontal: bool = True, vertical: bool = True) -> np.ndarray:
+    """`binary` without the `lines` mask; pen strokes the lines crossed are re-joined across the gap.
+
+    `horizontal` and `vertical` tell which lines the mask holds: strokes are re-joined across those only.
+    """
     lines = cv2.bitwise_and(lines, binary)
     if not cv2.hasNonZero(lines):
         return binary
     cleaned = cv2.subtract(binary, lines)
-    bridged = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, rect(3, 7))
-    bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
+    bridged = cleaned
+    if horizontal:
+        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(3, 7))
+    if vertical:
+        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
     return cv2.bitwise_or(cleaned, cv2.bitwise_and(bridged, lines))
 
 

@@ -31,7 +31,9 @@ def masks(contrast):
     (301, 533),  # neither: the frame is padded for tracing, the mask comes back at its own size
 ])
 def test_rulings_are_found_and_thick_strokes_are_not(size):
-    found = lines.find_lines(*masks(contrast_image(size)))
+    rulings = lines.find_lines(*masks(contrast_image(size)))
+    found = rulings.mask
+    assert rulings.horizontal and rulings.vertical
     assert found.shape == size and found.dtype == np.uint8
     assert np.all(found[100, :] == 255) and np.all(found[:, 300] == 255)
     assert not found[302:305, 110:290].any() and not found[302:305, 310:390].any()
@@ -40,32 +42,44 @@ def test_rulings_are_found_and_thick_strokes_are_not(size):
 
 def test_short_and_blank_frames_have_no_lines():
     blank = np.zeros((480, 640), np.uint8)
-    found, removable = lines.line_pixels(blank, blank)
-    assert not found.any() and not removable.any()
+    rulings, removable = lines.line_pixels(blank, blank)
+    assert not rulings.mask.any() and not removable.any()
+    assert not rulings.horizontal and not rulings.vertical
     tiny = np.zeros((110, 170), np.uint8)  # too small for a line MIN_LINE_LENGTH_PX long
     tiny[60, :] = LINE_CONTRAST
     tiny[:, 75] = LINE_CONTRAST
-    assert not lines.find_lines(*masks(tiny)).any()
+    assert not lines.find_lines(*masks(tiny)).mask.any()
 
 
 def test_dark_strokes_along_a_line_are_kept_as_ink():
     contrast = contrast_image()
     contrast[100, 440:460] = STROKE_CONTRAST  # a short pen stroke traced along the ruling
     faint, ink = masks(contrast)
-    found, removable = lines.line_pixels(contrast, ink)
-    assert found[100, 450] and not removable[100, 450]
+    rulings, removable = lines.line_pixels(contrast, ink)
+    assert rulings.mask[100, 450] and not removable[100, 450]
     assert removable[100, 50] and removable[100, 600]
 
 
-def test_removing_a_line_rejoins_the_stroke_that_crossed_it():
+def test_a_ruled_page_has_horizontal_lines_only():
+    contrast = np.zeros((480, 640), np.uint8)
+    contrast[40::40, :] = LINE_CONTRAST
+    rulings = lines.find_lines(*masks(contrast))
+    assert rulings.horizontal and not rulings.vertical
+    assert np.all(rulings.mask[40::40, :] == 255)
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_removing_a_line_rejoins_the_stroke_that_crossed_it(horizontal):
     binary = np.zeros((200, 300), np.uint8)
     binary[100, :] = 255        # the line
     binary[60:140, 149:152] = 255  # a 3 px stroke crossing it
     line_mask = np.zeros_like(binary)
     line_mask[99:102, :] = 255
-    cleaned = lines.remove_lines(binary, line_mask)
+    cleaned = lines.remove_lines(binary, line_mask, horizontal=horizontal, vertical=True)
     assert not cleaned[100, :140].any() and not cleaned[100, 160:].any()
-    assert cv2.connectedComponents(cleaned, connectivity=8)[0] == 2  # background + one unbroken stroke
+    # Strokes are re-joined across horizontal lines only when the mask is said to hold some.
+    pieces = cv2.connectedComponents(cleaned, connectivity=8)[0] - 1
+    assert pieces == (1 if horizontal else 2)
 
 
 @pytest.mark.parametrize("blocks", [(1, 1), (3, 5)])
