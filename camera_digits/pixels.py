@@ -6,13 +6,21 @@ them, 0 = background.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 
+@functools.lru_cache(maxsize=128)
 def rect(width: int, height: int) -> np.ndarray:
-    """A rectangular structuring element `width` × `height` pixels."""
-    return cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
+    """A rectangular structuring element `width` × `height` pixels, read-only.
+
+    Cached: a frame asks for two dozen, and OpenCV takes microseconds to build each.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, width), max(1, height)))
+    kernel.flags.writeable = False
+    return kernel
 
 
 def shrink(image: np.ndarray, factor: int) -> np.ndarray:
