@@ -53,10 +53,12 @@ def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
     height, width = contrast.shape
     line_sum = shrink(cv2.bitwise_and(contrast, core), LINE_LEVEL_SCALE)
     line_count = shrink(core, LINE_LEVEL_SCALE)
-    window = (LINE_WINDOW_PX // LINE_LEVEL_SCALE, LINE_WINDOW_PX // LINE_LEVEL_SCALE)
-    mean_sum = cv2.blur(line_sum.astype(np.float32), window)
-    mean_count = cv2.blur(line_count.astype(np.float32), window)
-    level = cv2.divide(mean_sum, cv2.max(mean_count, 1.0), scale=255.0 * LINE_INK_RATIO)
+    side = LINE_WINDOW_PX // LINE_LEVEL_SCALE
+    # Window sums, not means: their ratio is the same. The count's floor (as if one pixel in 255 were line)
+    # keeps a window with next to no line from dividing by next to nothing.
+    window_sum = cv2.boxFilter(line_sum, cv2.CV_32F, (side, side), normalize=False)
+    window_count = cv2.boxFilter(line_count, cv2.CV_32F, (side, side), normalize=False)
+    level = cv2.divide(window_sum, cv2.max(window_count, float(side * side)), scale=255.0 * LINE_INK_RATIO)
     # The level is smooth over LINE_WINDOW_PX: blocks of LINE_LEVEL_SCALE pixels tell it as well as interpolation.
     return enlarge(np.clip(level, 0, 255).astype(np.uint8), LINE_LEVEL_SCALE, (width, height))
 
