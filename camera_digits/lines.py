@@ -113,8 +113,8 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     if pieces is None:  # the seeds wander more than pieces may
         return seeds
     # A piece counts in the columns of a seed, give or take half LINE_TILT_PX: one row of seed columns is
-    # several times cheaper to grow than the seeds themselves (numpy's column maximum is ten times
-    # cv2.reduce's).
+    # several times cheaper to grow than the seeds themselves. (numpy finds it ten times faster than
+    # cv2.reduce.)
     seed_columns = cv2.dilate(seeds.max(axis=0, keepdims=True), rect(LINE_TILT_PX, 1))
     in_line = cv2.repeat(seed_columns, seeds.shape[0], 1)
     return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
