@@ -67,7 +67,8 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     """Long thin horizontal and vertical structures (ruled and grid lines, paper edges).
 
     Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
-    be thin in `ink` (the marks dark enough to be writing).
+    be thin in `ink` (the marks dark enough to be writing). Both happen on copies squeezed along the lines,
+    which keep the full resolution across them.
     """
     height, width = faint.shape
     faint, ink = pad_to_squeeze(faint), pad_to_squeeze(ink)
@@ -75,13 +76,13 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     # Lines are traced upright, where OpenCV's long kernels run fastest: horizontal ones on a transposed copy.
     horizontal = trace_lines(cv2.transpose(squeeze_width(faint)), int(width / 3))
     if horizontal is not None:
-        traced = stretch_width(cv2.transpose(horizontal))
-        found.append(thin_marks(traced, faint, ink, rect(1, MAX_LINE_WIDTH_PX + 1)))
+        thin = thin_marks(horizontal, cv2.transpose(squeeze_width(ink, whole=True)))
+        found.append(cv2.bitwise_and(stretch_width(cv2.transpose(thin)), faint))
     # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
     vertical = trace_lines(squeeze_height(faint), int(height / 2))
     if vertical is not None:
-        traced = stretch_height(vertical)
-        found.append(thin_marks(traced, faint, ink, rect(MAX_LINE_WIDTH_PX + 1, 1)))
+        thin = thin_marks(vertical, squeeze_height(ink, whole=True))
+        found.append(cv2.bitwise_and(stretch_height(thin), faint))
     if not found:
         return Rulings(np.zeros((height, width), np.uint8), False, False)
     lines = found[0] if len(found) == 1 else cv2.bitwise_or(*found)
@@ -120,22 +121,26 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
 
 
-def thin_marks(found: np.ndarray, faint: np.ndarray, ink: np.ndarray, across: np.ndarray) -> np.ndarray:
-    """The `faint` pixels under the `found` lines, less the pen strokes thicker than MAX_LINE_WIDTH_PX
-    (the long strokes of large digits) measured with the `across` kernel.
+def thin_marks(found: np.ndarray, whole_ink: np.ndarray) -> np.ndarray:
+    """The squeezed vertical lines `found`, less the pen strokes thicker than MAX_LINE_WIDTH_PX across them
+    (the long strokes of large digits).
+
+    `whole_ink` is the ink squeezed the same way, set only where a whole block is ink: a stroke that merely
+    crosses a line is thick in no block, so the line stays whole there.
     """
-    core = cv2.bitwise_and(found, faint)
-    # The opening's dilation and the pixel of margin around the strokes are one dilation by both kernels.
-    stroke_cores = cv2.erode(cv2.bitwise_and(core, ink), across)
-    strokes = cv2.dilate(stroke_cores, rect(across.shape[1] + 2, across.shape[0] + 2))
-    return cv2.subtract(core, strokes)
+    stroke_cores = cv2.erode(cv2.bitwise_and(found, whole_ink), rect(MAX_LINE_WIDTH_PX + 1, 1))
+    # The opening's dilation and a pixel of margin across, in one dilation.
+    strokes = cv2.dilate(stroke_cores, rect(MAX_LINE_WIDTH_PX + 3, 1))
+    return cv2.subtract(found, strokes)
 
 
 # Lines are traced on copies squeezed LINE_SQUEEZE times along them, which makes the long kernels cheap.
-def squeeze_width(binary: np.ndarray) -> np.ndarray:
-    """(h, w) mask → (h, w / LINE_SQUEEZE): a pixel is set where any of its LINE_SQUEEZE pixels in the row is."""
-    # Four neighbouring bytes read as one int32 are non-zero exactly when one of them is.
-    return cv2.compare(np.ascontiguousarray(binary).view(np.int32), 0, cv2.CMP_NE)
+def squeeze_width(binary: np.ndarray, whole: bool = False) -> np.ndarray:
+    """(h, w) mask → (h, w / LINE_SQUEEZE): a pixel is set where any (`whole`: every one) of its LINE_SQUEEZE
+    pixels in the row is."""
+    # Four neighbouring bytes read as one int32 are non-zero exactly when one of them is, -1 when all are 255.
+    words = np.ascontiguousarray(binary).view(np.int32)
+    return cv2.compare(words, -1, cv2.CMP_EQ) if whole else cv2.compare(words, 0, cv2.CMP_NE)
 
 
 def stretch_width(squeezed: np.ndarray) -> np.ndarray:
@@ -144,11 +149,13 @@ def stretch_width(squeezed: np.ndarray) -> np.ndarray:
     return squeezed.view(np.int8).astype(np.int32).view(np.uint8)
 
 
-def squeeze_height(binary: np.ndarray) -> np.ndarray:
-    """(h, w) mask → (h / LINE_SQUEEZE, w): a pixel is set where any of its LINE_SQUEEZE pixels in the column is."""
+def squeeze_height(binary: np.ndarray, whole: bool = False) -> np.ndarray:
+    """(h, w) mask → (h / LINE_SQUEEZE, w): a pixel is set where any (`whole`: every one) of its LINE_SQUEEZE
+    pixels in the column is."""
+    combine = cv2.bitwise_and if whole else cv2.bitwise_or
     squeezed = binary[0::LINE_SQUEEZE]
     for offset in range(1, LINE_SQUEEZE):
-        squeezed = cv2.bitwise_or(squeezed, binary[offset::LINE_SQUEEZE])
+        squeezed = combine(squeezed, binary[offset::LINE_SQUEEZE])
     return squeezed
 
 

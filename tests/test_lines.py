@@ -40,6 +40,14 @@ def test_rulings_are_found_and_thick_strokes_are_not(size):
     assert not found[150:250, 10:290].any()  # blank paper between the lines stays out
 
 
+def test_a_pen_stroke_crossing_a_ruling_leaves_the_ruling_whole():
+    contrast = contrast_image()
+    contrast[60:140, 201:204] = STROKE_CONTRAST  # a 3 px stroke crossing the ruling at row 100
+    found = lines.find_lines(*masks(contrast)).mask
+    assert np.all(found[100, 190:215] == 255)
+    assert not found[60:95, 201:204].any() and not found[106:140, 201:204].any()
+
+
 def test_short_and_blank_frames_have_no_lines():
     blank = np.zeros((480, 640), np.uint8)
     rulings, removable = lines.line_pixels(blank, blank)
@@ -91,6 +99,10 @@ def test_squeezing_keeps_a_pixel_wherever_one_of_its_block_was_set(blocks):
     by_columns = binary.reshape(height // factor, factor, width).max(axis=1)
     assert np.array_equal(lines.squeeze_width(binary), by_rows)
     assert np.array_equal(lines.squeeze_height(binary), by_columns)
+    # whole=True: set only where every pixel of the block is (a dense mask, so that some blocks are).
+    dense = cv2.bitwise_not(binary)
+    assert np.array_equal(lines.squeeze_width(dense, whole=True), dense.reshape(height, -1, factor).min(axis=2))
+    assert np.array_equal(lines.squeeze_height(dense, whole=True), dense.reshape(-1, factor, width).min(axis=1))
     assert np.array_equal(lines.stretch_width(by_rows), np.repeat(by_rows, factor, axis=1))
     assert np.array_equal(lines.stretch_height(by_columns), np.repeat(by_columns, factor, axis=0))
 
