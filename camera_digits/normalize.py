@@ -25,10 +25,10 @@ def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
     """
     x, y, w, h = box.tolist()
     window = labels[y:y + h, x:x + w]
-    mask = cv2.compare(window, group[0], cv2.CMP_EQ)
+    mask = window == group[0]
     for label in group[1:]:
-        mask = cv2.bitwise_or(mask, cv2.compare(window, label, cv2.CMP_EQ))
-    return mask
+        mask |= window == label
+    return mask.view(np.uint8) * np.uint8(255)
 
 
 def digit_ink(labels: np.ndarray, contrast: np.ndarray, box, group) -> np.ndarray:
