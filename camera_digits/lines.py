@@ -125,8 +125,8 @@ def thin_marks(found: np.ndarray, whole_ink: np.ndarray) -> np.ndarray:
     """The squeezed vertical lines `found`, less the pen strokes thicker than MAX_LINE_WIDTH_PX across them
     (the long strokes of large digits).
 
-    `whole_ink` is the ink squeezed the same way, set only where a whole block is ink: a stroke that merely
-    crosses a line is thick in no block, so the line stays whole there.
+    `whole_ink` is the ink squeezed the same way, set only where every pixel of a block is ink: a pen stroke
+    crossing a line fills no block unless it is as wide as one, so thin crossings leave the line whole.
     """
     stroke_cores = cv2.erode(cv2.bitwise_and(found, whole_ink), rect(MAX_LINE_WIDTH_PX + 1, 1))
     # The opening's dilation and a pixel of margin across, in one dilation.
