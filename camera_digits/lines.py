@@ -139,8 +139,9 @@ def squeeze_width(binary: np.ndarray, whole: bool = False) -> np.ndarray:
     """(h, w) mask → (h, w / LINE_SQUEEZE): a pixel is set where any (`whole`: every one) of its LINE_SQUEEZE
     pixels in the row is."""
     # Four neighbouring bytes read as one int32 are non-zero exactly when one of them is, -1 when all are 255.
+    # numpy, not cv2.compare: OpenCV reads a four-element array such as a one-word-wide strip as a scalar.
     words = np.ascontiguousarray(binary).view(np.int32)
-    return cv2.compare(words, -1, cv2.CMP_EQ) if whole else cv2.compare(words, 0, cv2.CMP_NE)
+    return (words == -1 if whole else words != 0).view(np.uint8) * np.uint8(255)
 
 
 def stretch_width(squeezed: np.ndarray) -> np.ndarray:
