@@ -1,3 +1,3 @@
-from camera_digits.training import main
+from camera_digits.training.trainer import main
 
 raise SystemExit(main())

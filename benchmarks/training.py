@@ -13,7 +13,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from camera_digits import training
+from camera_digits.training import trainer as training
 
 
 def parse_args(argv=None):

@@ -5,8 +5,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from camera_digits.augment import augment_batch  # noqa: E402
-from camera_digits.nondigits import render_nondigits  # noqa: E402
+from camera_digits.training.augment import augment_batch  # noqa: E402
+from camera_digits.training.nondigits import render_nondigits  # noqa: E402
 
 
 def centre_of_mass(images):

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from camera_digits.data import IDX_STEMS, load_mnist, read_idx
+from camera_digits.training.data import IDX_STEMS, load_mnist, read_idx
 from camera_digits.errors import DataError
 
 

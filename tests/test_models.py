@@ -5,7 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from camera_digits.models import ARCHITECTURES, build  # noqa: E402
+from camera_digits.training.models import ARCHITECTURES, build  # noqa: E402
 
 # The tutorial's model.summary(): (layer type, output shape, parameters).
 TUTORIAL_SEED_LAYERS = [

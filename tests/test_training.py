@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from camera_digits import training  # noqa: E402
+from camera_digits.training import trainer as training  # noqa: E402
 from camera_digits.classifier import load as load_classifier  # noqa: E402
 
 OUTPUT_NAMES = ["digits.json", "digits.keras", "digits.png", "digits.tflite"]

@@ -22,14 +22,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from camera_digits.augment import augment_batch
+from camera_digits.training.augment import augment_batch
 from camera_digits.classifier import REJECT_CLASS
-from camera_digits.data import load_mnist
+from camera_digits.training.data import load_mnist
 from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path, write_text_atomic
-from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
-from camera_digits.nondigits import render_nondigits
-from camera_digits.report import write_report_png
+from camera_digits.training.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
+from camera_digits.training.nondigits import render_nondigits
+from camera_digits.training.report import write_report_png
 from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
