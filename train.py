@@ -1,3 +1,3 @@
-from camera_digits.training.trainer import main
+from camera_digits.training.cli import main
 
 raise SystemExit(main())

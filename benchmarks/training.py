@@ -13,7 +13,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from camera_digits.training import trainer as training
+from camera_digits.training import cli, trainer
 
 
 def parse_args(argv=None):
@@ -28,9 +28,9 @@ def parse_args(argv=None):
 def train_one(arch: str, args, out: Path) -> dict:
     argv = ["--arch", arch, "--epochs", str(args.epochs), "--limit", str(args.limit), "--out", str(out)]
     argv += (["--data", args.data] if args.data else []) + (["--no-augment"] if args.no_augment else [])
-    if training.main(argv) != 0:
+    if cli.main(argv) != 0:
         raise SystemExit(f"training {arch} failed")
-    return json.loads((out / f"{training.MODEL_STEM}.json").read_text())
+    return json.loads((out / f"{trainer.MODEL_STEM}.json").read_text())
 
 
 def main(argv=None) -> int:

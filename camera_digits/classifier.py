@@ -7,6 +7,7 @@ TensorFlow; the Keras backend loads the `.keras` file and serves as a fallback.
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import os
 import sys
 from pathlib import Path
@@ -15,13 +16,24 @@ import numpy as np
 
 from camera_digits.errors import ModelError
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_MODEL_PATH = MODELS_DIR / "digits.tflite"
+MODEL_FILE = "digits.tflite"
+CHECKOUT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # where train.py publishes
 INPUT_SHAPE = (28, 28, 1)
 REJECT_CLASS = 10  # the optional eleventh output: "not a digit"
 TRAIN_HINT = 'run "python train.py" or pass --model PATH'
 # A frame's batch is small: beyond a few threads, starting them costs more than they save.
 INFERENCE_THREADS = min(4, os.cpu_count() or 1)
+
+
+def shipped_models_dir() -> Path:
+    """The folder of the shipped model: the copy an installed wheel carries as `camera_digits/models/`, found
+    with importlib.resources wherever the package is installed, else the `models/` of a source checkout."""
+    installed = Path(str(importlib.resources.files("camera_digits") / "models"))
+    return installed if (installed / MODEL_FILE).is_file() else CHECKOUT_MODELS_DIR
+
+
+MODELS_DIR = shipped_models_dir()
+DEFAULT_MODEL_PATH = MODELS_DIR / MODEL_FILE
 
 
 def default_model_path() -> Path:

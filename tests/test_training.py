@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from camera_digits.training import cli  # noqa: E402
 from camera_digits.training import trainer as training  # noqa: E402
 from camera_digits.classifier import load as load_classifier  # noqa: E402
 
@@ -16,7 +17,7 @@ OUTPUT_NAMES = ["digits.json", "digits.keras", "digits.png", "digits.tflite"]
 
 
 def run_train(data, out, *extra):
-    return training.main(["--data", str(data), "--out", str(out), "--limit", "300", "--epochs", "1",
+    return cli.main(["--data", str(data), "--out", str(out), "--limit", "300", "--epochs", "1",
                           "--batch-size", "64", *extra])
 
 
@@ -116,6 +117,6 @@ def test_full_disk_while_publishing_keeps_old_model(small_mnist_npz, previous_mo
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, small_mnist_npz, capsys, arguments, message):
     arguments = [argument.format(data=small_mnist_npz) for argument in arguments]
-    assert training.main([*arguments, "--out", str(tmp_path / "models"), "--arch", "seed"]) == 2
+    assert cli.main([*arguments, "--out", str(tmp_path / "models"), "--arch", "seed"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: ") and message in error and "\n" not in error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 MAX_ROTATION_DEG = 12.0
@@ -71,7 +72,8 @@ def random_stroke_width(images: tf.Tensor) -> tf.Tensor:
     return images + tf.abs(amount) * (target - images)
 
 
-GAUSSIAN_3X3 = tf.constant([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16.0
+# numpy, not tf.constant: a TensorFlow op at import would start the runtime before a multi-worker strategy can.
+GAUSSIAN_3X3 = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]], np.float32) / 16.0
 
 
 def random_blur(images: tf.Tensor) -> tf.Tensor:

@@ -1,16 +1,17 @@
 """Train a digit CNN on MNIST and publish it: `.keras`, `.tflite`, metadata JSON and a report PNG.
 
 Every file in the output folder is replaced atomically and only after the whole run succeeded, so an
-interrupted or failed run leaves the previous model in place. Each epoch is checkpointed (the last
-one for `--resume`, the best one by validation accuracy for publishing).
+interrupted or failed run leaves the previous model in place, and a model that is worse than the one
+there goes to runs/ instead (`gate.py`). Each epoch is checkpointed (the last one for `--resume`, the
+best one by validation accuracy for publishing). Several GPUs or machines train one model together
+through tf.distribute (`distribute.py`); only the chief publishes.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import hashlib
 import json
-import os
 import platform
 import shutil
 import sys
@@ -22,20 +23,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from camera_digits.training.augment import augment_batch
-from camera_digits.classifier import REJECT_CLASS
-from camera_digits.training.data import load_mnist
+from camera_digits.classifier import MODELS_DIR, REJECT_CLASS
 from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path, write_text_atomic
-from camera_digits.training.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
+from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
+from camera_digits.training import distribute, gate
+from camera_digits.training.augment import augment_batch
+from camera_digits.training.data import load_mnist
+from camera_digits.training.extra import load_extra, oversampled
+from camera_digits.training.models import build, finetune_optimizer, optimizer_for
 from camera_digits.training.nondigits import render_nondigits
 from camera_digits.training.report import write_report_png
-from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
 
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
-DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "separable": 30, "compact": 20}
 MODEL_STEM = "digits"
 
 
@@ -45,34 +47,8 @@ class Split:
     labels: np.ndarray  # (N,) int
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="train.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCHITECTURE,
-                        help=f"architecture (default {DEFAULT_ARCHITECTURE}; seed is the tutorial's CNN)")
-    default_epochs = ", ".join(f"{epochs} for {name}" for name, epochs in DEFAULT_EPOCHS.items())
-    parser.add_argument("--epochs", type=positive_int, help=f"epochs (default: {default_epochs})")
-    parser.add_argument("--batch-size", type=positive_int, default=128)
-    parser.add_argument("--data", help="MNIST .npz (Keras layout) or folder of IDX files (default: see README)")
-    parser.add_argument("--out", default="models", help="output folder (default models/)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
-    parser.add_argument("--no-augment", action="store_true", help="train on the plain MNIST images")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
-    args = parser.parse_args(argv)
-    args.epochs = args.epochs or DEFAULT_EPOCHS[args.arch]
-    return args
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def main(args) -> int:
+    """Train with the parsed command line (`cli.parse_args`); returns the process exit code."""
     try:
         with sigterm_raises():
             summary = train(args)
@@ -104,21 +80,89 @@ def checkpoint_dir(args) -> Path:
 
 def train(args) -> str:
     """Run training end to end; return the summary printed at the end."""
+    strategy = distribute.strategy_for(args.distribute)  # first: a multi-worker strategy must precede other ops
+    chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(args.seed)
     mnist = load_mnist(args.data)
-    model = build_or_resume(args)
+    out = Path(args.out)
+    with strategy.scope():
+        model = build_or_resume(args, out)
     with_reject = model.output_shape[-1] == 11
     train_split, validation_split = split_validation(mnist, args, with_reject)
-    started = time.monotonic()
-    history = fit(model, train_split, validation_split, args)
-    seconds = time.monotonic() - started
-    best = keras.saving.load_model(checkpoint_dir(args) / "best.keras", safe_mode=True)
+    mnist_train_count = len(train_split.labels)
     test = Split(mnist.x_test, mnist.y_test.astype(np.int64))
+    extra = None
+    if args.extra:
+        extra_train, held_back, skipped = load_extra(args.extra, with_reject, args.seed)
+        extra = ExtraRun(Split(*held_back), skipped, *oversampled(extra_train, mnist_train_count, args.seed))
+        extra.before = measure_current(args, out, extra.held_back, test) if chief else None
+        train_split = Split(np.concatenate([train_split.images, extra.images]),
+                            np.concatenate([train_split.labels, extra.labels]))
+    started = time.monotonic()
+    history = fit(model, train_split, validation_split, args, strategy, checkpoint_dir(args) if chief else None)
+    seconds = time.monotonic() - started
+    if not chief:
+        return distribute.worker_summary(strategy, weights_fingerprint(model))
+    best = keras.saving.load_model(checkpoint_dir(args) / "best.keras", safe_mode=True)
     evaluation = evaluate(best, test)
     metadata = describe(args, mnist, history, evaluation, seconds, len(train_split.labels))
-    paths = publish(best, metadata, history, evaluation, Path(args.out))
+    metadata["distribute"] = distribute.describe(strategy, args.batch_size)
+    if extra:
+        metadata["extra"] = extra.describe(accuracy_on(best, extra.held_back))
+    destination, note = gate.destination(out, metadata, args)
+    paths = publish(best, metadata, history, evaluation, destination)
     remove_checkpoints(args)
-    return summarize(metadata, paths)
+    fingerprint = weights_fingerprint(model) if distribute.worker_count(strategy) > 1 else None
+    return summarize(metadata, paths, [note, gate.smoke_note(metadata, full_train_count(mnist)), fingerprint])
+
+
+class ExtraRun:
+    """The extra crops of a run: those held back to measure the model, and the oversampled rest it trains on."""
+
+    def __init__(self, held_back: Split, skipped: int, images: np.ndarray, labels: np.ndarray, repeats: int):
+        self.held_back, self.skipped, self.images, self.labels, self.repeats = held_back, skipped, images, labels, repeats
+        self.before: dict | None = None
+
+    def describe(self, held_back_accuracy_after: float) -> dict:
+        return {
+            "train_crops": len(self.labels) // max(1, self.repeats), "repeats": self.repeats,
+            "held_back_crops": len(self.held_back.labels), "skipped_reject_crops": self.skipped,
+            "held_back_accuracy_before": (self.before or {}).get("held_back_accuracy"),
+            "held_back_accuracy_after": held_back_accuracy_after,
+            "mnist_test_accuracy_before": (self.before or {}).get("mnist_test_accuracy"),
+            "model_before": (self.before or {}).get("path"),
+        }
+
+
+def measure_current(args, out: Path, held_back: Split, test: Split) -> dict | None:
+    """The current model's accuracy on the held-back crops and on MNIST: the "before" of a run with --extra."""
+    path = current_model_path(out)
+    if not path.is_file() or len(held_back.labels) == 0:
+        return None
+    model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    if model.output_shape[-1] < int(held_back.labels.max()) + 1:
+        return None  # a ten-class model cannot be scored on reject crops
+    return {"path": str(path), "held_back_accuracy": accuracy_on(model, held_back),
+            "mnist_test_accuracy": accuracy_on(model, test)}
+
+
+def current_model_path(out: Path) -> Path:
+    """The model a user has now: the one in `out`, else the shipped one."""
+    in_out = out / f"{MODEL_STEM}.keras"
+    return in_out if in_out.is_file() else MODELS_DIR / f"{MODEL_STEM}.keras"
+
+
+def full_train_count(mnist) -> int:
+    """Training images in one epoch of the whole data set (what --limit cuts down)."""
+    return len(mnist.y_train) - min(VALIDATION_SIZE, len(mnist.y_train) // 10)
+
+
+def weights_fingerprint(model) -> str:
+    """A short hash of every weight: workers that trained in step print the same one."""
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return f"weights fingerprint {digest.hexdigest()[:16]}"
 
 
 def remove_checkpoints(args) -> None:
@@ -128,12 +172,19 @@ def remove_checkpoints(args) -> None:
         checkpoint_dir(args).parent.rmdir()
 
 
-def build_or_resume(args):
+def build_or_resume(args, out: Path):
     last = checkpoint_dir(args) / "last.keras"
     if args.resume:
         if not last.is_file():
             raise CameraDigitsError(f"nothing to resume: no checkpoint at {last}; run without --resume")
         return keras.saving.load_model(last, safe_mode=True)
+    if args.finetune:
+        start = current_model_path(out)
+        if not start.is_file():
+            raise CameraDigitsError(f"nothing to fine-tune: no model at {start}; train one first, without --finetune")
+        model = keras.saving.load_model(start, safe_mode=True, compile=False)
+        args.arch = model.name  # checkpoints and metadata name the architecture that is being fine-tuned
+        return model
     return build(args.arch)
 
 
@@ -156,8 +207,13 @@ def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
 
 
 def dataset(split: Split, batch_size: int, augment: bool, shuffle_seed: int | None):
-    """A tf.data pipeline of (images (B, 28, 28, 1) float32 in [0, 1], labels), augmented in batches."""
-    data = tf.data.Dataset.from_tensor_slices((split.images[..., None], split.labels))
+    """A tf.data pipeline of (images (B, 28, 28, 1) float32 in [0, 1], labels), augmented in batches.
+
+    Across workers each one reads every n-th batch element of the same shuffled order (the data is in
+    memory, not in files to hand out)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    data = tf.data.Dataset.from_tensor_slices((split.images[..., None], split.labels)).with_options(options)
     if shuffle_seed is not None:
         data = data.shuffle(len(split.labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size).map(lambda images, labels: (tf.cast(images, tf.float32) / 255.0, labels),
@@ -167,16 +223,27 @@ def dataset(split: Split, batch_size: int, augment: bool, shuffle_seed: int | No
     return data.prefetch(tf.data.AUTOTUNE)
 
 
-def fit(model, train_split: Split, validation_split: Split, args) -> dict[str, list[float]]:
+def fit(model, train_split: Split, validation_split: Split, args, strategy,
+        folder: Path | None) -> dict[str, list[float]]:
+    """Train `model` (built in `strategy`'s scope); checkpoint each epoch into `folder` (None: no checkpoints,
+    as on a worker that is not the chief)."""
     state = read_state(args) if args.resume else {"epoch": 0, "history": {}, "best": 0.0}
+    batch_size = args.batch_size * strategy.num_replicas_in_sync
     if not args.resume:
-        steps = args.epochs * int(np.ceil(len(train_split.labels) / args.batch_size))
-        model.compile(optimizer=optimizer_for(args.arch, steps),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    checkpoint = EpochCheckpoint(checkpoint_dir(args), state)
+        steps = args.epochs * int(np.ceil(len(train_split.labels) / batch_size))
+        with strategy.scope():
+            optimizer = finetune_optimizer(steps) if args.finetune else optimizer_for(args.arch, steps)
+            model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=["accuracy"])
+    checkpoint = EpochCheckpoint(folder, state)
+    train_data = dataset(train_split, batch_size, not args.no_augment, args.seed)
+    validation_data = dataset(validation_split, 1000, False, None)
+    if distribute.worker_count(strategy) > 1:
+        distribute.fit_across_workers(model, train_data, validation_data, strategy, args.epochs, state["epoch"],
+                                      checkpoint, batch_size)
+        return checkpoint.state["history"]
     model.fit(
-        dataset(train_split, args.batch_size, not args.no_augment, args.seed),
-        validation_data=dataset(validation_split, 1000, False, None),
+        train_data, validation_data=validation_data,
         epochs=args.epochs, initial_epoch=state["epoch"], callbacks=[checkpoint], verbose="auto",
         shuffle=False,  # the dataset reshuffles itself every epoch
     )
@@ -192,9 +259,10 @@ def read_state(args) -> dict:
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves the last epoch (model + optimizer, for --resume) and the best one, each atomically."""
+    """Saves the last epoch (model + optimizer, for --resume) and the best one, each atomically; keeps only
+    the history when `folder` is None."""
 
-    def __init__(self, folder: Path, state: dict):
+    def __init__(self, folder: Path | None, state: dict):
         super().__init__()
         self.folder, self.state = folder, state
 
@@ -203,6 +271,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for name, value in logs.items():
             self.state["history"].setdefault(name, []).append(float(value))
         self.state["epoch"] = epoch + 1
+        if self.folder is None:
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         if logs.get("val_accuracy", 0.0) >= self.state["best"]:
             self.state["best"] = float(logs.get("val_accuracy", 0.0))
@@ -230,6 +300,12 @@ def evaluate(model, test: Split) -> dict:
     }
 
 
+def accuracy_on(model, split: Split) -> float:
+    """The share of `split` whose most likely class (the reject class included) is its label."""
+    logits = model.predict(split.images[..., None].astype(np.float32) / 255.0, batch_size=1000, verbose=0)
+    return float((logits.argmax(axis=1) == split.labels).mean())
+
+
 def describe(args, mnist, history, evaluation, seconds: float, train_count: int) -> dict:
     epochs_run = len(history.get("accuracy", []))
     return {
@@ -238,6 +314,7 @@ def describe(args, mnist, history, evaluation, seconds: float, train_count: int)
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "augment": not args.no_augment,
+        "finetune": bool(args.finetune),
         "seed": args.seed,
         "train_images": train_count,
         "validation_accuracy": max(history.get("val_accuracy", [0.0])),
@@ -271,11 +348,31 @@ def publish(model, metadata: dict, history: dict, evaluation: dict, out: Path) -
     return paths
 
 
-def summarize(metadata: dict, paths: list[Path]) -> str:
+def summarize(metadata: dict, paths: list[Path], notes: list[str | None]) -> str:
     lines = [
         f"architecture {metadata['architecture']}: test accuracy {metadata['test_accuracy']:.2%} "
         f"(validation {metadata['validation_accuracy']:.2%}), {metadata['epochs']} epochs in "
         f"{metadata['train_seconds']:.0f} s",
+        *extra_lines(metadata),
         *(f"wrote {path}" for path in paths),
+        *(note for note in notes if note),
     ]
     return "\n".join(lines)
+
+
+def extra_lines(metadata: dict) -> list[str]:
+    """Before and after on the held-back extra crops, and on MNIST."""
+    extra = metadata.get("extra")
+    if not extra:
+        return []
+    before = extra["held_back_accuracy_before"]
+    before_text = f"{before:.1%} before (the model at {extra['model_before']}) → " if before is not None else ""
+    lines = [f"extra crops: {extra['train_crops']} trained on (each {extra['repeats']}× per epoch), "
+             f"{extra['held_back_crops']} held back: {before_text}{extra['held_back_accuracy_after']:.1%} after"]
+    if extra["mnist_test_accuracy_before"] is not None:
+        lines.append(f"MNIST test accuracy {extra['mnist_test_accuracy_before']:.2%} before → "
+                     f"{metadata['test_accuracy']:.2%} after")
+    if extra["skipped_reject_crops"]:
+        lines.append(f"skipped {extra['skipped_reject_crops']} reject crops: {metadata['architecture']} has no "
+                     "reject class")
+    return lines
