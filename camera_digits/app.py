@@ -23,7 +23,7 @@ from camera_digits.capture import Frame, FrameSource, ImageSource, open_source
 from camera_digits.draw import draw_debug, draw_hud
 from camera_digits.errors import CameraDigitsError, SourceError
 from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
-from camera_digits.sinks import JsonSink, Processed, ReaderGone, output_sink, write_image
+from camera_digits.sinks import CropSink, JsonSink, Processed, ReaderGone, output_sink, write_image
 from camera_digits.tracking import Tracker
 
 log = logging.getLogger("camera_digits")
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the annotated video (.mp4, .avi), or image (.png, .jpg) for an image input")
     parser.add_argument("--json", metavar="FILE", help="write one JSON line per frame to FILE, or - for stdout")
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+    parser.add_argument("--save-crops", metavar="DIR",
+                        help="save every 28x28 crop the model read in DIR/<digit>/ (refused ones in DIR/reject/), "
+                        "to train on with train.py --extra DIR")
     return parser
 
 
@@ -176,6 +179,7 @@ class Loop:
         self.recognizer, self.tracker, self.sinks, self.window = recognizer, tracker, sinks, window
         self.count = 0
         self.fps = FpsMeter()
+        self.keeps_crops = any(isinstance(sink, CropSink) for sink in sinks)
 
     def run(self, source: FrameSource, max_frames: int | None) -> None:
         # A file is read much faster than it plays; in the window it plays at its own frame rate.
@@ -198,17 +202,17 @@ class Loop:
 
     def process(self, frame: Frame) -> Processed:
         debug = None
-        if self.window and self.window.debug:
+        if self.keeps_crops or (self.window and self.window.debug):
             reading, debug = self.recognizer.recognize_debug(frame.image)
         else:
             reading = self.recognizer.recognize(frame.image)
-        reading = replace(reading, source=frame.name, frame_index=frame.index)
+        reading = model_reading = replace(reading, source=frame.name, frame_index=frame.index)
         if self.tracker is not None:
             started = time.perf_counter()
             reading = self.tracker.update(reading)
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})
-        return Processed(reading, frame.image, debug)
+        return Processed(reading, frame.image, debug, model_reading)
 
 
 class Pacer:
@@ -326,4 +330,6 @@ def open_sinks(stack: contextlib.ExitStack, args: argparse.Namespace, source: Fr
         sinks.append(stack.enter_context(output_sink(Path(args.output), source.fps, still_image)))
     if args.json:
         sinks.append(stack.enter_context(JsonSink(args.json)))
+    if args.save_crops:
+        sinks.append(stack.enter_context(CropSink(Path(args.save_crops))))
     return sinks

@@ -1,4 +1,4 @@
-"""Where each processed frame goes besides the window: the annotated video or image, and JSON lines.
+"""Where each processed frame goes besides the window: the annotated video or image, JSON lines, and crops.
 
 Every sink is a context manager: `write(processed)` per frame, and on exit it finalizes its file,
 so a recording is playable after a normal end, Ctrl-C, SIGTERM or a lost camera alike.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,12 +34,14 @@ class SinkError(CameraDigitsError):
 
 @dataclass(frozen=True)
 class Processed:
-    """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), and the
-    recognizer's DebugImages when the debug view is on (else None)."""
+    """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), the recognizer's
+    DebugImages when the debug view is on or crops are saved (else None), and the reading as the model made it,
+    before tracking smoothed it over frames (None where it is the same as `reading`)."""
 
     reading: Reading
     frame: np.ndarray
     debug: object | None
+    model_reading: Reading | None = None
 
     @cached_property
     def annotated(self) -> np.ndarray:
@@ -181,3 +184,50 @@ def output_sink(path: Path, fps: float, still_image: bool):
                         "cameras and folders")
     check_writable(path)
     return VideoSink(path, fps) if suffix in VIDEO_CODECS else ImageSink(path)
+
+
+class CropSink:
+    """Every crop the model read, as the 28×28 PNG it saw (white ink on black), in `folder/<digit>/`, or in
+    `folder/reject/` when it found no digit there. Named `<source>-<frame>-<crop>.png`. A user moves the misread
+    ones into the right folder and trains on them with `train.py --extra folder`."""
+
+    CLASS_FOLDERS = (*(str(digit) for digit in range(10)), "reject")
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        try:  # every class folder, so a misread crop has somewhere to be moved to
+            for name in self.CLASS_FOLDERS:
+                (folder / name).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SinkError(f"cannot write --save-crops {folder}: {error.strerror} ({error.filename})") from None
+
+    def __enter__(self) -> CropSink:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass
+
+    def write(self, processed: Processed) -> None:
+        if processed.debug is None:
+            return
+        reading = processed.model_reading or processed.reading
+        stem = f"{source_label(reading.source)}-{reading.frame_index:06d}"
+        labels = crop_labels(processed.debug.segmentation, reading, processed.frame.shape)
+        for index, (crop, label) in enumerate(zip(processed.debug.crops, labels)):
+            path = self.folder / (str(label) if label >= 0 else "reject") / f"{stem}-{index:02d}.png"
+            write_image(path, np.round(crop[..., 0] * 255).astype(np.uint8))
+
+
+def crop_labels(segmentation, reading: Reading, frame_shape) -> list[int]:
+    """The digit the model read in each candidate crop, or -1 where it refused one: the reading reports digits
+    by their boxes in frame pixels, so each candidate's box is mapped the same way and looked up."""
+    from camera_digits.recognizer import to_frame_box
+
+    digit_by_box = {digit.box: digit.digit for digit in reading.digits}
+    return [digit_by_box.get(to_frame_box(box, segmentation.scale, frame_shape), -1) for box in segmentation.boxes]
+
+
+def source_label(name: str | None) -> str:
+    """A file-name-safe label for a source: a file's stem, "camera_0", a stream's last path part."""
+    label = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "frame").stem).strip("_")
+    return label or "frame"

@@ -104,8 +104,15 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 def describe(strategy: tf.distribute.Strategy, batch_size: int) -> dict:
     """For the metadata: the strategy, replicas, workers and the global batch."""
     replicas = strategy.num_replicas_in_sync
-    return {"strategy": type(strategy).__name__, "replicas": replicas, "workers": worker_count(strategy),
+    return {"strategy": mode_of(strategy), "replicas": replicas, "workers": worker_count(strategy),
             "global_batch_size": batch_size * replicas}
+
+
+def mode_of(strategy: tf.distribute.Strategy) -> str:
+    """The --distribute mode that `strategy` stands for."""
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "multi-worker"
+    return "mirrored" if isinstance(strategy, tf.distribute.MirroredStrategy) else "none"
 
 
 def worker_summary(strategy: tf.distribute.Strategy, fingerprint: str) -> str:

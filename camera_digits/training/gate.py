@@ -56,9 +56,10 @@ def worse_because(out: Path, metadata: dict, finetuned: bool) -> str | None:
 
 
 def smoke_note(metadata: dict, full_train_count: int) -> str | None:
-    """A plain warning for a run too short to learn anything, else None."""
+    """A plain warning for a run too short to learn anything, else None. A fine-tuned model learnt before the
+    run, so only its accuracy counts."""
     seen = len(metadata["history"].get("accuracy", [])) * metadata["train_images"]
-    if seen < full_train_count:
+    if seen < full_train_count and not metadata.get("finetune"):
         why = f"it saw {seen} training images, less than one epoch of the {full_train_count} there are"
     elif metadata["test_accuracy"] < SMOKE_ACCURACY:
         why = f"its test accuracy {metadata['test_accuracy']:.1%} is below {SMOKE_ACCURACY:.0%}"

@@ -244,7 +244,8 @@ def fit(model, train_split: Split, validation_split: Split, args, strategy,
         return checkpoint.state["history"]
     model.fit(
         train_data, validation_data=validation_data,
-        epochs=args.epochs, initial_epoch=state["epoch"], callbacks=[checkpoint], verbose="auto",
+        epochs=args.epochs, initial_epoch=state["epoch"], callbacks=[checkpoint],
+        verbose="auto" if sys.stdout.isatty() else 2,  # a log file gets one line per epoch, not progress bars
         shuffle=False,  # the dataset reshuffles itself every epoch
     )
     return checkpoint.state["history"]
