@@ -31,6 +31,7 @@ from camera_digits.training import distribute, gate
 from camera_digits.training.augment import augment_batch
 from camera_digits.training.data import load_mnist
 from camera_digits.training.extra import load_extra, oversampled
+from camera_digits.training.gate import MODEL_STEM
 from camera_digits.training.models import build, finetune_optimizer, optimizer_for
 from camera_digits.training.nondigits import render_nondigits
 from camera_digits.training.report import write_report_png
@@ -38,7 +39,6 @@ from camera_digits.training.report import write_report_png
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
-MODEL_STEM = "digits"
 
 
 @dataclass(frozen=True)
@@ -89,15 +89,12 @@ def train(args) -> str:
         model = build_or_resume(args, out)
     with_reject = model.output_shape[-1] == 11
     train_split, validation_split = split_validation(mnist, args, with_reject)
-    mnist_train_count = len(train_split.labels)
     test = Split(mnist.x_test, mnist.y_test.astype(np.int64))
-    extra = None
-    if args.extra:
-        extra_train, held_back, skipped = load_extra(args.extra, with_reject, args.seed)
-        extra = ExtraRun(Split(*held_back), skipped, *oversampled(extra_train, mnist_train_count, args.seed))
-        extra.before = measure_current(args, out, extra.held_back, test) if chief else None
-        train_split = Split(np.concatenate([train_split.images, extra.images]),
-                            np.concatenate([train_split.labels, extra.labels]))
+    extra = read_extra(args, with_reject, len(train_split.labels)) if args.extra else None
+    if extra:
+        extra.before = measure_current(out, extra.held_back, test) if chief else None
+        train_split = Split(np.concatenate([train_split.images, extra.train.images]),
+                            np.concatenate([train_split.labels, extra.train.labels]))
     started = time.monotonic()
     history = fit(model, train_split, validation_split, args, strategy, checkpoint_dir(args) if chief else None)
     seconds = time.monotonic() - started
@@ -116,16 +113,20 @@ def train(args) -> str:
     return summarize(metadata, paths, [note, gate.smoke_note(metadata, full_train_count(mnist)), fingerprint])
 
 
+@dataclass
 class ExtraRun:
-    """The extra crops of a run: those held back to measure the model, and the oversampled rest it trains on."""
+    """The extra crops of a run: those held back to measure the model, the oversampled rest it trains on (each
+    crop `repeats` times), and the current model's figures on them before training (`measure_current`)."""
 
-    def __init__(self, held_back: Split, skipped: int, images: np.ndarray, labels: np.ndarray, repeats: int):
-        self.held_back, self.skipped, self.images, self.labels, self.repeats = held_back, skipped, images, labels, repeats
-        self.before: dict | None = None
+    held_back: Split
+    train: Split
+    repeats: int
+    skipped: int  # reject crops left out: the model has no reject class
+    before: dict | None = None
 
     def describe(self, held_back_accuracy_after: float) -> dict:
         return {
-            "train_crops": len(self.labels) // max(1, self.repeats), "repeats": self.repeats,
+            "train_crops": len(self.train.labels) // max(1, self.repeats), "repeats": self.repeats,
             "held_back_crops": len(self.held_back.labels), "skipped_reject_crops": self.skipped,
             "held_back_accuracy_before": (self.before or {}).get("held_back_accuracy"),
             "held_back_accuracy_after": held_back_accuracy_after,
@@ -134,7 +135,13 @@ class ExtraRun:
         }
 
 
-def measure_current(args, out: Path, held_back: Split, test: Split) -> dict | None:
+def read_extra(args, with_reject: bool, mnist_count: int) -> ExtraRun:
+    extra_train, held_back, skipped = load_extra(args.extra, with_reject, args.seed)
+    images, labels, repeats = oversampled(extra_train, mnist_count, args.seed)
+    return ExtraRun(Split(*held_back), Split(images, labels), repeats, skipped)
+
+
+def measure_current(out: Path, held_back: Split, test: Split) -> dict | None:
     """The current model's accuracy on the held-back crops and on MNIST: the "before" of a run with --extra."""
     path = current_model_path(out)
     if not path.is_file() or len(held_back.labels) == 0:
