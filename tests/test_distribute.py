@@ -96,12 +96,12 @@ def test_only_one_task_of_a_cluster_is_the_chief(cluster, task_type, task_id, ch
     assert distribute.is_chief(strategy) is chief and distribute.worker_count(strategy) == workers
 
 
-@pytest.mark.parametrize("verbose, noisy", [(False, False), (True, True)])
-def test_tensorflow_log_lines_only_with_verbose(tmp_path, verbose, noisy):
+def test_verbose_brings_tensorflow_log_lines_back(tmp_path):
+    # Without --verbose the two workers above print nothing to stderr.
     command = [sys.executable, str(REPO_DIR / "train.py"), "--data", str(tmp_path / "missing.npz"),
-               "--out", str(tmp_path / "out")] + (["--verbose"] if verbose else [])
+               "--out", str(tmp_path / "out"), "--verbose"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120,
                             env={**without_log_level(os.environ), "PYTHONPATH": str(REPO_DIR)})
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and lines[-1].startswith("error: ") and "no such file" in lines[-1]
-    assert (len(lines) > 1) is noisy  # oneDNN and CPU-feature lines while TensorFlow loads
+    assert len(lines) > 1  # oneDNN and CPU-feature lines while TensorFlow loads
