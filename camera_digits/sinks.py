@@ -36,7 +36,7 @@ class SinkError(CameraDigitsError):
 class Processed:
     """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), the recognizer's
     DebugImages when the debug view is on or crops are saved (else None), and the reading as the model made it,
-    before tracking smoothed it over frames (None where it is the same as `reading`)."""
+    before tracking smoothed it over frames (None: the same as `reading`)."""
 
     reading: Reading
     frame: np.ndarray
