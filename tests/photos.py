@@ -40,7 +40,3 @@ def labelled_photos(folder: Path) -> list[Photo]:
         return [Photo(row["file"], row["digits"].replace("|", "").replace(" ", ""), row.get("source_repo") or row["file"])
                 for row in rows]
 
-
-def photo_labels(folder: Path) -> list[tuple[str, str]]:
-    """(file, digits as one string in reading order) per labelled photo in `folder`/labels.tsv."""
-    return [(photo.file, photo.digits) for photo in labelled_photos(folder)]
