@@ -1,12 +1,12 @@
 """How steady the reading is under a hand-held camera: clips filmed from the dev photos and the stress scenes.
 
-    python benchmarks/flicker.py [--frames 30] [--photos ../shared/dev-photos] [--stress-clips 2]
+    python benchmarks/flicker.py [--frames 30] [--photos ../shared/dev-photos] [--stress-clips 3]
                                  [--split report|tune] [--model PATH] [--polarity dark|light|auto]
 
 Each clip films a still (a dev photo shrunk to at most 1280 px, or a stress scene) with tests/handheld.py's
 camera: drift, tremor, zoom, roll, light changes, motion blur and noise, 30 frames a second. The frames go
 through the recognizer and the tracker as the app reads a video. Printed per kind of clip: how often the
-shown reading (the numbers' texts) changes between consecutive frames, the share of frames read exactly and
+shown reading (the set of numbers read) changes between consecutive frames, the share of frames read exactly and
 the digits read right; the same without the tracker is the baseline. The first two frames of a clip are
 left out: the tracker shows a digit from its second sighting on.
 """
@@ -68,6 +68,12 @@ def shrink(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
+def shown_numbers(reading) -> list[str]:
+    """What the viewer sees change: the numbers read, in any order (a roll of the camera may reorder the
+    lines without anything on screen changing)."""
+    return sorted(number.text for number in reading.numbers)
+
+
 def play(recognizer, frames, score_frame, raw: Steadiness, tracked: Steadiness) -> None:
     """Read a clip as the app does (recognizer, then tracker) and without the tracker; score both."""
     tracker = Tracker()
@@ -76,12 +82,12 @@ def play(recognizer, frames, score_frame, raw: Steadiness, tracked: Steadiness) 
         reading = recognizer.recognize(frame)
         shown = tracker.update(reading)
         if index < WARM_UP_FRAMES:
-            previous = {"raw": reading.text, "tracked": shown.text}
+            previous = {"raw": shown_numbers(reading), "tracked": shown_numbers(shown)}
             continue
         for name, result, totals in (("raw", reading, raw), ("tracked", shown, tracked)):
-            changed = None if index == WARM_UP_FRAMES else result.text != previous[name]
+            changed = None if index == WARM_UP_FRAMES else shown_numbers(result) != previous[name]
             totals.add(changed, *score_frame(index, result))
-            previous[name] = result.text
+            previous[name] = shown_numbers(result)
 
 
 def photo_clips(recognizer, folder: Path, frames: int, seed: int):
@@ -98,9 +104,11 @@ def photo_clips(recognizer, folder: Path, frames: int, seed: int):
     return raw, tracked
 
 
-def stress_clips(recognizer, per_class: int, frames: int, split: str):
-    raw, tracked = Steadiness(), Steadiness()
+def stress_clips(recognizer, per_class: int, frames: int, split: str) -> dict[str, tuple[Steadiness, Steadiness]]:
+    """(untracked, tracked) counts per stress class."""
+    results = {}
     for name in STRESS_CLIP_CLASSES:
+        raw, tracked = results.setdefault(name, (Steadiness(), Steadiness()))
         for seed in split_seeds(split, per_class):
             still, truth = render_stress(name, seed)
             clip, matrices = film(still, frames, seed)
@@ -113,14 +121,22 @@ def stress_clips(recognizer, per_class: int, frames: int, split: str):
                 return exact, score.truths, score.correct
 
             play(recognizer, clip, score_frame, raw, tracked)
-    return raw, tracked
+    return results
+
+
+def combined(counts: list[Steadiness]) -> Steadiness:
+    total = Steadiness()
+    for count in counts:
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(count, name))
+    return total
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30, help="frames per clip (30 a second)")
     parser.add_argument("--photos", type=Path, default=PHOTOS_DIR, help="folder with labels.tsv")
-    parser.add_argument("--stress-clips", type=int, default=2, help="clips per stress class")
+    parser.add_argument("--stress-clips", type=int, default=3, help="clips per stress class")
     parser.add_argument("--split", default="report", choices=("report", "tune"), help="seed range of the scenes")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
     parser.add_argument("--polarity", default="dark", choices=("dark", "light", "auto"))
@@ -135,10 +151,11 @@ def main(argv=None) -> int:
                       photo_clips(recognizer, args.photos, args.frames, seed)))
     else:
         print(f"photos: none at {args.photos}; pass --photos PATH")
-    if args.stress_clips > 0:
-        clips = args.stress_clips * len(STRESS_CLIP_CLASSES)
-        kinds.append((f"stress scenes ({clips} clips)", stress_clips(recognizer, args.stress_clips, args.frames,
-                                                                    args.split)))
+    per_class = stress_clips(recognizer, args.stress_clips, args.frames, args.split) if args.stress_clips > 0 else {}
+    if per_class:
+        clips = args.stress_clips * len(per_class)
+        kinds.append((f"stress scenes ({clips} clips)", (combined([raw for raw, _ in per_class.values()]),
+                                                         combined([tracked for _, tracked in per_class.values()]))))
     print(f"{args.frames} frames per clip, the first {WARM_UP_FRAMES} left out; split {args.split}")
     for name, (raw, tracked) in kinds:
         print(f"{name}:")
@@ -147,6 +164,10 @@ def main(argv=None) -> int:
         ratio = raw.changes / max(raw.pairs, 1) / max(tracked.changes / max(tracked.pairs, 1), 1e-9)
         print(f"  the tracker changes the reading {ratio:.1f}x less often" if tracked.changes else
               "  the tracked reading never changes")
+    if per_class:
+        print(f"stress scenes per class ({args.stress_clips} clips each), tracked:")
+        for name, (_, tracked) in per_class.items():
+            print(f"  {name:14s} {tracked.line()}")
     return 0
 
 

@@ -11,7 +11,7 @@ import cv2
 import pytest
 
 from camera_digits import DigitRecognizer
-from tests.photos import PHOTOS_DIR, edit_distance, labelled_photos
+from tests.photos import PHOTOS_DIR, Photo, accuracy, edit_distance, labelled_photos, leave_one_source_out
 
 # 1 - edit distance / digits measures 0.9950 (2 errors in 400 digits, 63 photos); the gate is one point below.
 MIN_PHOTO_ACCURACY = 0.985
@@ -71,3 +71,16 @@ def test_missing_photos_fail_unless_declared_absent(tmp_path, monkeypatch):
 ])
 def test_edit_distance_counts_misses_extras_and_wrong_labels(expected, got, distance):
     assert edit_distance(expected, got) == distance
+
+
+def test_leave_one_source_out_chooses_each_setting_without_the_source_it_is_measured_on():
+    photos = [Photo("a1", "1234", "A"), Photo("a2", "5678", "A"), Photo("b1", "12", "B"), Photo("c1", "34", "C")]
+    runs = {
+        "shipped": {"a1": 0, "a2": 0, "b1": 1, "c1": 1},  # best on A and all in
+        "tuned": {"a1": 2, "a2": 2, "b1": 0, "c1": 0},    # best on B and on C
+    }
+    figure, chosen = leave_one_source_out(photos, runs)
+    assert chosen == {"A": "tuned", "B": "shipped", "C": "shipped"}
+    assert figure == accuracy(photos, {"a1": 2, "a2": 2, "b1": 1, "c1": 1}) == 0.5
+    assert leave_one_source_out(photos, {"shipped": runs["shipped"]})[0] == accuracy(photos, runs["shipped"])
+

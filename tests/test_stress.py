@@ -22,12 +22,12 @@ GATES = {
     "thick_marker": (8, 0.72, 0.97),    # 71 of 90, 79 of 79
     "fonts": (8, 0.94, 0.97),           # 72 of 74, 74 of 74
     "touching": (8, 0.44, 0.94),        # 104 of 211, 112 of 116
-    "distractors": (8, 0.97, 0.56),     # 76 of 76, 76 of 121
+    "distractors": (8, 0.96, 0.57),     # 75 of 76, 75 of 117
     "frame_edge": (8, 0.70, 0.93),      # 32 of 40, 32 of 32
     "colour_ink": (8, 0.92, 0.95),      # 49 of 51, 49 of 49
     "page": (2, 0.97, 0.98),            # 204 of 207, 204 of 205
     "slanted_rules": (8, 0.09, 0.75),   # 8 of 42, 8 of 8
-    "dark_board": (8, 0.61, 0.54),      # 43 of 61, 43 of 68 (the default polarity reads 1 of 61)
+    "dark_board": (8, 0.71, 0.61),      # 49 of 62, 49 of 70 (the default polarity "dark" reads 0 of 62)
     "rotated": (8, 0.90, 0.96),         # 56 of 59, 58 of 58
     "low_res": (8, 0.93, 0.96),         # 62 of 64, 62 of 62
 }
