@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -179,8 +180,9 @@ def loso_from_runs(paths: list[Path]) -> int:
     for setting, errors in runs.items():
         print(f"  {setting:24s} all in {accuracy(listed, errors):.4f}")
     figure, chosen = leave_one_source_out(listed, runs)
-    print(f"  leave one source out: {figure:.4f} over {len(runs)} settings "
-          f"(chosen per held-out source: {dict(sorted(chosen.items()))})")
+    picks = Counter(chosen.values())
+    print(f"  leave one source out: {figure:.4f} over {len(runs)} settings (held-out sources per setting chosen: "
+          + ", ".join(f"{setting} {count}" for setting, count in picks.most_common()) + ")")
     return 0
 
 
