@@ -246,7 +246,7 @@ class DyingCamera:
 
 def test_camera_loss_mid_run_stops_cleanly_with_outputs_finalized(model_path, monkeypatch, tmp_path, capsys):
     DyingCamera.made = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.5)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: DyingCamera(6 if not DyingCamera.made else 0))
     output, readings = tmp_path / "out.mp4", tmp_path / "out.jsonl"
@@ -333,7 +333,7 @@ def test_a_still_image_stays_in_the_window_until_quit(model_path, monkeypatch, t
 
 def test_the_window_shows_reconnecting_while_the_camera_is_silent(model_path, monkeypatch):
     DyingCamera.made = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.5)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: DyingCamera(3 if not DyingCamera.made else 0))
     gui = FakeGui(monkeypatch, [])

@@ -70,9 +70,10 @@ class FakeCamera:
 def fake_camera(monkeypatch):
     """Install FakeCamera with the given options in place of cv2.VideoCapture; returns the instances made."""
     FakeCamera.instances = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.6)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.6)
+    monkeypatch.setattr(capture, "STALL_S", 0.2)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
-    monkeypatch.setattr(capture, "FIRST_FRAME_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(capture, "OPEN_TIMEOUT_S", 1.0)
 
     def install(**options):
         def make(index, *rest):
