@@ -119,12 +119,11 @@ def frame_levels(source, count):
 
 
 def test_stream_frames_arrive_in_order_and_the_reader_ends_with_the_source():
-    before = threading.active_count()
     with MjpegServer() as server, open_source(server.url, deadlines=SHORT) as source:
         levels = frame_levels(source, 5)
         assert source.is_live and source.fps == pytest.approx(25.0)
     assert levels == sorted(levels) and levels[0] < levels[-1]
-    assert threading.active_count() == before and not capture.readers_still_running()
+    assert not source.reader.is_alive() and not capture.readers_still_running()
 
 
 def test_stream_stall_raises_within_the_deadline_counted_from_the_last_frame():
