@@ -21,6 +21,7 @@ import numpy as np
 
 from camera_digits import capture
 from camera_digits.capture import Deadlines, Frame, FrameSource, ImageSource, open_source
+from camera_digits.cuts import CutDetector
 from camera_digits.draw import draw_debug, draw_hud
 from camera_digits.errors import CameraDigitsError, SourceError
 from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
@@ -213,6 +214,7 @@ class Loop:
 
     def __init__(self, recognizer, tracker: Tracker | None, sinks: list, window: Window | None):
         self.recognizer, self.tracker, self.sinks, self.window = recognizer, tracker, sinks, window
+        self.cuts = CutDetector()
         self.count = 0
         self.fps = FpsMeter()
 
@@ -244,6 +246,8 @@ class Loop:
         reading = replace(reading, source=frame.name, frame_index=frame.index)
         if self.tracker is not None:
             started = time.perf_counter()
+            if self.cuts.is_cut(frame.image):
+                self.tracker.reset()
             reading = self.tracker.update(reading)
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})
