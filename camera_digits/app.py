@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
     recognizer = DigitRecognizer.load(args.model, polarity=args.polarity, min_confidence=args.min_confidence)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        source = stack.enter_context(open_source(spec, args.width, args.height, Deadlines.of(args.timeout)))
+        loop_demo = args.demo and not args.headless  # a window shows the demo until q or Esc
+        source = stack.enter_context(open_source(spec, args.width, args.height, Deadlines.of(args.timeout), loop_demo))
         if (args.width or args.height) and not source.is_live:
             log.warning("--width/--height apply to cameras and streams; %s is read at its own size", source.name)
         sinks = open_sinks(stack, args, source)

@@ -85,11 +85,12 @@ class Deadlines:
 
 
 def open_source(spec: str, width: int | None = None, height: int | None = None,
-                deadlines: Deadlines | None = None) -> FrameSource:
+                deadlines: Deadlines | None = None, loop: bool = False) -> FrameSource:
     """Open `spec`: a camera index ("0"), a URL ("rtsp://..."), an image, a video or a folder.
 
     `width`/`height` ask a camera or stream for that resolution (the driver may pick the nearest one);
-    `deadlines` bound a live source's waits (default `Deadlines.of()`).
+    `deadlines` bound a live source's waits (default `Deadlines.of()`); `loop` plays a video file
+    over and over.
     Raises SourceError, naming the source and what to try instead, if it cannot be opened.
     """
     spec = str(spec)
@@ -107,7 +108,7 @@ def open_source(spec: str, width: int | None = None, height: int | None = None,
         raise SourceError(f"no such file or folder: {spec}; {SOURCE_HINT}")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
-    return VideoFileSource(path)
+    return VideoFileSource(path, loop)
 
 
 def camera_hint(index: str) -> str:
@@ -178,10 +179,12 @@ class FolderSource(FrameSource):
 
 
 class VideoFileSource(FrameSource):
-    """A video file, read frame by frame in order (nothing dropped)."""
+    """A video file, read frame by frame in order (nothing dropped); with `loop`, from the start again
+    at its end, frame numbers counting on."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, loop: bool = False):
         super().__init__(str(path))
+        self.path, self.loop = path, loop
         self.capture = cv2.VideoCapture(str(path))
         ok, self.first = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok:
@@ -195,7 +198,12 @@ class VideoFileSource(FrameSource):
         while image is not None:
             yield Frame(image, index, self.name)
             ok, image = self.capture.read()
+            if not ok and self.loop:
+                self.capture.release()
+                self.capture = cv2.VideoCapture(str(self.path))
+                ok, image = self.capture.read()
             index += 1
+            image = image if ok else None
 
     def close(self) -> None:
         self.capture.release()
