@@ -192,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
 def demo_clip() -> str:
     if not DEMO_CLIP.is_file():
         raise SourceError(f"the demo clip {DEMO_CLIP} is missing; run python scripts/make_demo_clip.py")
+    if DEMO_CLIP.is_relative_to(Path.cwd()):
+        return str(DEMO_CLIP.relative_to(Path.cwd()))  # the JSON's "source" as short as a path typed here
     return str(DEMO_CLIP)
 
 

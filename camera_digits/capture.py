@@ -12,6 +12,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -79,7 +80,8 @@ class Deadlines:
 
     @classmethod
     def of(cls, timeout_s: float | None = None) -> Deadlines:
-        """The default deadlines, or `timeout_s` for opening and for giving up (stalls at half of it, at most STALL_S)."""
+        """The default deadlines, or `timeout_s` for opening and for giving up; a stall is then half
+        of it, at most STALL_S."""
         open_s, lost_s = timeout_s or OPEN_TIMEOUT_S, timeout_s or LOST_TIMEOUT_S
         return cls(open_s, min(STALL_S, lost_s / 2), lost_s)
 
@@ -96,11 +98,11 @@ def open_source(spec: str, width: int | None = None, height: int | None = None,
     spec = str(spec)
     deadlines = deadlines or Deadlines.of()
     if spec.isdigit():
-        opener = lambda open_s, read_s: open_camera(int(spec), width, height)  # noqa: E731
-        return LiveSource(f"camera {spec}", opener, camera_hint(spec), deadlines)
+        camera = partial(open_camera, int(spec), width, height)
+        return LiveSource(f"camera {spec}", camera, camera_hint(spec), deadlines)
     if "://" in spec:
-        opener = lambda open_s, read_s: open_stream(spec, width, height, open_s, read_s)  # noqa: E731
-        return LiveSource(spec, opener, "check the address and that the stream is running", deadlines)
+        stream_hint = "check the address and that the stream is running"
+        return LiveSource(spec, partial(open_stream, spec, width, height), stream_hint, deadlines)
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path)
@@ -115,7 +117,8 @@ def camera_hint(index: str) -> str:
     return f"is another program using it? try --device {int(index) + 1}, a video file, or --demo"
 
 
-def open_camera(index: int, width: int | None, height: int | None) -> cv2.VideoCapture:
+def open_camera(index: int, width: int | None, height: int | None, open_s: float, read_s: float) -> cv2.VideoCapture:
+    """Camera drivers take no timeouts: `open_s` and `read_s` are watched by LiveSource instead."""
     capture = cv2.VideoCapture(index)
     request_size(capture, width, height)
     return capture

@@ -50,7 +50,7 @@ SHEETS = [
                ["mnist:4913", "mnist:27"]]},
 ]
 PAPER_TINTS = {"plain": (0.93, 0.95, 0.96), "ruled": (0.9, 0.95, 0.97), "grid": (0.95, 0.96, 0.95)}
-MNIST_FIRST_INDEX = {0: 3, 1: 2, 2: 1, 3: 18, 4: 4, 5: 8, 6: 11, 7: 0, 8: 61, 9: 7}  # clear writers of each digit
+MNIST_FIRST_INDEX = {0: 3, 1: 2, 2: 1, 3: 18, 4: 4, 5: 8, 6: 11, 7: 0, 8: 61, 9: 7}  # a test image of each digit
 
 
 @dataclass
@@ -270,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     write_clip(frames, args.output, args.fps)
     write_truth(truth, args.truth)
     readable, size = count_readable_frames(args.output), args.output.stat().st_size
-    print(f"wrote {args.output}: {readable} of {len(frames)} frames readable, {size / 1e6:.2f} MB; truth in {args.truth}")
+    print(f"wrote {args.output}: {readable} of {len(frames)} frames readable, {size / 1e6:.2f} MB")
+    print(f"wrote {args.truth}")
     if readable != len(frames) or size > MAX_BYTES:
         print(f"error: the clip must read back whole and stay under {MAX_BYTES / 1e6:.1f} MB", file=sys.stderr)
         return 1

@@ -65,15 +65,16 @@ def test_a_server_that_never_answers_exits_2_on_every_run():
 
 def test_a_server_that_never_answers_fails_at_the_open_deadline():
     with SilentServer() as server:
-        code, seconds, lines = run_app(server.url)
+        code, _, lines = run_app(server.url)
+        exited = time.monotonic()
     assert code == 2 and len(lines) == 1 and "no frame within 1 s" in lines[0]
-    assert TIMEOUT_S <= seconds < TIMEOUT_S + STARTUP_S
+    assert TIMEOUT_S <= exited - server.accepted_at[0] < TIMEOUT_S + STARTUP_S
 
 
 def test_a_refused_connection_exits_2_at_once():
     url = refused_url()
     code, seconds, lines = run_app(url)
-    assert code == 2 and seconds < STARTUP_S
+    assert code == 2 and seconds < 2 * STARTUP_S
     assert lines == [f"error: could not open {url}; check the address and that the stream is running"]
 
 
@@ -86,7 +87,7 @@ def test_a_stream_that_stalls_stops_the_run_at_the_reconnect_deadline():
     assert lines[1] == (f"error: {server.url} stopped delivering frames and did not come back within "
                         f"{TIMEOUT_S:g} s; check the connection and run again")
     assert len(lines) == 2  # nothing from FFmpeg or OpenCV
-    assert seconds < 15 / 25 + TIMEOUT_S + STARTUP_S  # 15 frames at 25 fps, then the deadline
+    assert seconds < 15 / 25 + TIMEOUT_S + 2 * STARTUP_S  # 15 frames at 25 fps, then the deadline
 
 
 def test_a_stream_that_comes_back_says_reconnected_and_carries_on():
