@@ -19,7 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camera_digits.capture import Frame, FrameSource, ImageSource, open_source
+from camera_digits import capture
+from camera_digits.capture import Deadlines, Frame, FrameSource, ImageSource, open_source
+from camera_digits.cuts import CutDetector
 from camera_digits.draw import draw_debug, draw_hud
 from camera_digits.errors import CameraDigitsError, SourceError
 from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, sigterm_raises
@@ -43,16 +45,20 @@ class UsageError(CameraDigitsError):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
-        prog="run_camera.py",
+        prog="camera-digits",
         description="Read handwritten digits and numbers from a webcam, a video, an image or a folder of images.",
         epilog="Keys in the window: q/Esc quit, space pause (next image for images), s save a snapshot, "
-        "d debug view. Exit codes: "
+        f"d debug view. Cameras and streams: the first frame must come within {capture.OPEN_TIMEOUT_S:g} s of "
+        f"opening (else exit 2); after {capture.STALL_S:g} s without a frame the source is reopened "
+        f"(\"reconnecting\"), and {capture.LOST_TIMEOUT_S:g} s after its last frame the run stops (exit 1); "
+        "--timeout sets both outer deadlines. Exit codes: "
         "0 done, 1 the source failed mid-run, 2 bad input, 130 Ctrl-C, 143 SIGTERM.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--device", metavar="SOURCE",
                         help="camera index, video file, image, folder of images or stream URL (default 0)")
-    source.add_argument("--demo", action="store_true", help="run the shipped demo clip")
+    source.add_argument("--demo", action="store_true",
+                        help="play the shipped demo clip (loops in the window until q/Esc; once headless)")
     parser.add_argument("--width", type=positive_int, metavar="PX", help="ask the camera for this frame width")
     parser.add_argument("--height", type=positive_int, metavar="PX", help="ask the camera for this frame height")
     parser.add_argument("--model", metavar="PATH", help="a .tflite or .keras model (default: the shipped model)")
@@ -68,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--save-crops", metavar="DIR",
                         help="save every 28x28 crop the model read in DIR/<digit>/ (refused ones in DIR/reject/), "
                         "to train on with train.py --extra DIR")
+    parser.add_argument("--timeout", type=positive_seconds, metavar="S",
+                        help=f"seconds a camera or stream has for its first frame, and may stay silent before "
+                        f"the run stops (default {capture.OPEN_TIMEOUT_S:g})")
+    parser.add_argument("--verbose", action="store_true", help="also show OpenCV's, FFmpeg's and Qt's own messages")
     return parser
 
 
@@ -82,6 +92,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 3600.0:
+        raise argparse.ArgumentTypeError(f"expected seconds above 0 (at most 3600); got {text!r}")
+    return value
+
+
 def probability(text: str) -> float:
     try:
         value = float(text)
@@ -93,11 +113,23 @@ def probability(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the app; returns the process exit code (see the parser's epilog)."""
-    configure_logging()
+    """Run the app; returns the process exit code (see the parser's epilog). Run as a command
+    (`argv` None), it exits at once if a camera driver still holds a capture thread."""
+    code = run_main(argv)
+    if argv is None and capture.readers_still_running():
+        # The interpreter's shutdown would destroy OpenCV's objects under that thread and abort
+        # ("terminate called without an active exception"); every output is already closed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def run_main(argv: list[str] | None) -> int:
     try:
         with sigterm_raises():
             args = build_parser().parse_args(argv)
+            configure_logging(args.verbose)
             return run(args)
     except KeyboardInterrupt:
         print("stopped by Ctrl-C", file=sys.stderr)
@@ -110,19 +142,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def configure_logging() -> None:
-    """Library warnings (skipped images, reconnecting) go to stderr as `warning: ...` lines."""
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our own messages say what failed
-    if not any(isinstance(handler, WarningLines) for handler in log.handlers):
-        log.addHandler(WarningLines())
-        log.setLevel(logging.WARNING)
+def configure_logging(verbose: bool = False) -> None:
+    """The app's own messages go to stderr (`warning: ...` lines for warnings); OpenCV's, FFmpeg's
+    and Qt's messages only with `verbose`: the app's one line says what failed and what to do."""
+    if not verbose:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read at FFmpeg's first use
+        os.environ.setdefault("QT_LOGGING_RULES", "*.debug=false;*.info=false;*.warning=false")
+    else:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_WARNING)
+    if not any(isinstance(handler, MessageLines) for handler in log.handlers):
+        log.addHandler(MessageLines())
+        log.setLevel(logging.INFO)
 
 
-class WarningLines(logging.Handler):
-    """Writes `warning: ...` lines to sys.stderr as it is at the time (not as it was when created)."""
+class MessageLines(logging.Handler):
+    """Writes one line per message to sys.stderr as it is at the time (not as it was when created):
+    `warning: ...` for warnings, the message alone for news ("camera 0 reconnected")."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(f"warning: {record.getMessage()}", file=sys.stderr)
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        print(f"{prefix}{record.getMessage()}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     recognizer = DigitRecognizer.load(args.model, polarity=args.polarity, min_confidence=args.min_confidence)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        source = stack.enter_context(open_source(spec, args.width, args.height))
+        loop_demo = args.demo and not args.headless  # a window shows the demo until q or Esc
+        source = stack.enter_context(open_source(spec, args.width, args.height, Deadlines.of(args.timeout), loop_demo))
         if (args.width or args.height) and not source.is_live:
             log.warning("--width/--height apply to cameras and streams; %s is read at its own size", source.name)
         sinks = open_sinks(stack, args, source)
@@ -154,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
 def demo_clip() -> str:
     if not DEMO_CLIP.is_file():
         raise SourceError(f"the demo clip {DEMO_CLIP} is missing; run python scripts/make_demo_clip.py")
+    if DEMO_CLIP.is_relative_to(Path.cwd()):
+        return str(DEMO_CLIP.relative_to(Path.cwd()))  # the JSON's "source" as short as a path typed here
     return str(DEMO_CLIP)
 
 
@@ -177,6 +220,7 @@ class Loop:
 
     def __init__(self, recognizer, tracker: Tracker | None, sinks: list, window: Window | None):
         self.recognizer, self.tracker, self.sinks, self.window = recognizer, tracker, sinks, window
+        self.cuts = CutDetector()
         self.count = 0
         self.fps = FpsMeter()
         self.keeps_crops = any(isinstance(sink, CropSink) for sink in sinks)
@@ -209,6 +253,8 @@ class Loop:
         reading = model_reading = replace(reading, source=frame.name, frame_index=frame.index)
         if self.tracker is not None:
             started = time.perf_counter()
+            if self.cuts.is_cut(frame.image):
+                self.tracker.reset()
             reading = self.tracker.update(reading)
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})

@@ -6,6 +6,8 @@ Sizes scale with the frame (a 480-pixel-high frame is the reference), so labels 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -48,32 +50,89 @@ def as_bgr(frame: np.ndarray) -> np.ndarray:
     return image.copy()
 
 
+DIGIT_PLACES = ("above", "below", "left", "right", "inside")  # where a digit's label may go, best first
+NUMBER_PLACES = ("below", "right", "left", "above")
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A filled label: `text` on `color`, at `box` (the filled area), drawn at `scale`, labelling `of`."""
+
+    text: str
+    box: Box
+    color: tuple
+    scale: float
+    of: Box
+
+
 def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of `frame` (as BGR uint8) with each digit boxed and labelled, and each number's text.
 
-    Digit labels read "7 98%" (or "7" over a narrow box) above their box, green when confident and
-    amber when not; a number of two or more digits is underlined and its text written below it, or
-    beside it where the next line's digits would hide it.
+    Digit labels read "7 98%" (or "7" where that does not fit) above their box where there is room,
+    green when confident and amber when not; a number of two or more digits is underlined and its
+    text tagged below it, or wherever else it covers nothing (see `place_tags`).
     """
     image = as_bgr(frame)
     scale = ui_scale(image)
-    taken = [digit.box for digit in reading.digits]
     for digit in reading.digits:
-        color = CONFIDENT_COLOR if digit.confidence >= CONFIDENT else UNSURE_COLOR
-        draw_box(image, digit.box, color, scale)
-        taken.append(draw_tag(image, digit_label(digit, scale), digit.box, color, scale, ("above", "below")))
+        draw_box(image, digit.box, digit_color(digit), scale)
     for number in reading.numbers:
         if len(number.text) > 1:
             draw_underline(image, number.box, scale)
-            places = [place for place in ("below", "right") if not overlaps_any(
-                tag_box(image, number.text, number.box, scale * 1.3, place), taken)]
-            tag = draw_tag(image, number.text, number.box, NUMBER_COLOR, scale * 1.3, places or ("below",))
-            taken.append(tag)
+    for tag in place_tags(image.shape, reading, scale):
+        draw_tag(image, tag)
     return image
 
 
-def overlaps_any(box: Box, others: list[Box]) -> bool:
-    return any(box.iou(other) > 0 for other in others)
+def digit_color(digit: Digit) -> tuple:
+    return CONFIDENT_COLOR if digit.confidence >= CONFIDENT else UNSURE_COLOR
+
+
+def place_tags(shape: tuple[int, ...], reading: Reading, scale: float) -> list[Tag]:
+    """Every digit's label, then every number's text, each at the first of its places where, inside
+    the frame, it covers no digit's box and no tag placed before it, trying the short label ("7") and
+    a smaller number text before giving up. A tag with no free place is left out: its box and
+    underline still show, and a crowded page stays readable."""
+    thickness = max(1, round(BOX_THICKNESS_PX * scale))
+    taken = [grown(digit.box, thickness) for digit in reading.digits]
+    tags = []
+    for digit, own_box in zip(reading.digits, list(taken)):
+        texts = dict.fromkeys((digit_label(digit, scale), str(digit.digit)))
+        tags += free_tag(shape, [(text, scale) for text in texts], digit.box, digit_color(digit), DIGIT_PLACES, taken,
+                         own_box)
+    for number in reading.numbers:
+        if len(number.text) > 1:
+            sizes = [(number.text, scale * 1.3), (number.text, scale)]
+            tags += free_tag(shape, sizes, number.box, NUMBER_COLOR, NUMBER_PLACES, taken)
+    return tags
+
+
+def free_tag(shape, texts: list[tuple[str, float]], box: Box, color: tuple, places: tuple[str, ...],
+             taken: list[Box], own_box: Box | None = None) -> list[Tag]:
+    """[the first Tag of `texts` × `places` around `box` that covers nothing in `taken` but
+    `own_box` (which only "inside" may cover)] or []; the tag found is added to `taken`."""
+    for text, scale in texts:
+        for place in places:
+            tag = tag_box(shape, text, box, scale, place)
+            if place == "above" and tag.bottom > box.y:
+                continue  # no room above: "above" pushed down into the box would hide the digit
+            if place == "inside" and 4 * tag.h > box.h:
+                continue  # only a box far larger than its label (one filling the frame) is labelled inside
+            mine = own_box if place == "inside" else None
+            if not any(covers(tag, other) for other in taken if other is not mine):
+                taken.append(tag)
+                return [Tag(text, tag, color, scale, box)]
+    return []
+
+
+def grown(box: Box, pixels: int) -> Box:
+    return Box(box.x - pixels, box.y - pixels, box.w + 2 * pixels, box.h + 2 * pixels)
+
+
+def covers(first: Box, second: Box) -> bool:
+    """True if two drawn rectangles share a pixel (drawing fills x..right and y..bottom inclusive)."""
+    return (first.x <= second.right and second.x <= first.right
+            and first.y <= second.bottom and second.y <= first.bottom)
 
 
 def digit_label(digit: Digit, scale: float) -> str:
@@ -95,32 +154,33 @@ def draw_underline(image: np.ndarray, box: Box, scale: float) -> None:
     cv2.line(image, (box.x, y), (box.right, y), NUMBER_COLOR, thickness, cv2.LINE_8)
 
 
-def tag_box(image: np.ndarray, text: str, box: Box, scale: float, place: str) -> Box:
-    """Where a tag of `text` goes: "above", "below" or "right" of `box`, moved inside the image."""
+def tag_box(shape: tuple[int, ...], text: str, box: Box, scale: float, place: str) -> Box:
+    """Where a tag of `text` goes: "above", "below", "left", "right" of or "inside" `box`, moved inside a
+    frame of `shape`."""
     (text_w, text_h), baseline = cv2.getTextSize(text, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))
     margin = round(LABEL_MARGIN_PX * scale)
+    gap = 2 * margin + max(1, round(BOX_THICKNESS_PX * scale))  # clear of the box's outline and underline
     tag_w, tag_h = text_w + 2 * margin, text_h + baseline + 2 * margin
     left, top = {
-        "above": (box.x, box.y - tag_h),
-        "below": (box.x, box.bottom + 2 * margin),
-        "right": (box.right + 2 * margin, box.y + (box.h - tag_h) // 2),
+        "above": (box.x, box.y - tag_h - gap // 2),
+        "below": (box.x, box.bottom + gap),
+        "left": (box.x - tag_w - gap, box.y + (box.h - tag_h) // 2),
+        "right": (box.right + gap, box.y + (box.h - tag_h) // 2),
+        "inside": (box.x + gap, box.y + gap),
     }[place]
-    left = int(np.clip(left, 0, max(0, image.shape[1] - tag_w)))
-    top = int(np.clip(top, 0, max(0, image.shape[0] - tag_h)))
+    left = int(np.clip(left, 0, max(0, shape[1] - 1 - tag_w)))
+    top = int(np.clip(top, 0, max(0, shape[0] - 1 - tag_h)))
     return Box(left, top, tag_w, tag_h)
 
 
-def draw_tag(image: np.ndarray, text: str, box: Box, color: tuple, scale: float, places: tuple[str, ...]) -> Box:
-    """`text` on a filled tag of `color` at the first of `places` that lies inside the image (the last
-    one otherwise); returns the tag's box."""
-    tags = [tag_box(image, text, box, scale, place) for place in places]
-    tag = next((tag for tag, place in zip(tags, places) if place != "above" or tag.bottom <= box.y), tags[-1])
-    margin = round(LABEL_MARGIN_PX * scale)
-    cv2.rectangle(image, (tag.x, tag.y), (tag.right, tag.bottom), color, cv2.FILLED)
-    (_, text_h), _ = cv2.getTextSize(text, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))
-    origin = (tag.x + margin, tag.y + margin + text_h)
-    cv2.putText(image, text, origin, FONT, FONT_SCALE * scale, TEXT_ON_TAG_COLOR, max(1, round(scale * 1.5)), LINE_TYPE)
-    return tag
+def draw_tag(image: np.ndarray, tag: Tag) -> None:
+    """The tag's filled box with its text in it."""
+    box, scale = tag.box, tag.scale
+    margin, thickness = round(LABEL_MARGIN_PX * scale), max(1, round(scale * 1.5))
+    cv2.rectangle(image, (box.x, box.y), (box.right, box.bottom), tag.color, cv2.FILLED)
+    (_, text_h), _ = cv2.getTextSize(tag.text, FONT, FONT_SCALE * scale, thickness)
+    origin = (box.x + margin, box.y + margin + text_h)
+    cv2.putText(image, tag.text, origin, FONT, FONT_SCALE * scale, TEXT_ON_TAG_COLOR, thickness, LINE_TYPE)
 
 
 def draw_hud(image: np.ndarray, fps: float | None, timings_ms: dict[str, float], state: str = "") -> np.ndarray:

@@ -67,6 +67,11 @@ class Tracker:
         digits, numbers = grouping.group(shown)
         return replace(reading, digits=digits, numbers=numbers)
 
+    def reset(self) -> None:
+        """Forget every digit: the scene changed (see `camera_digits.cuts`), and what was on the
+        last one must not be shown, or written, over the new one."""
+        self.tracks = []
+
     def _new_track(self, digit: Digit) -> Track:
         track = Track(digit.box, digit.digit, deque(maxlen=self.window), deque(maxlen=self.vote_frames))
         self._observe(track, digit)

@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -63,8 +65,44 @@ def test_video_file_to_json_and_annotated_video(model_path, scene_video, tmp_pat
     assert all(line["source"] == str(video) and "segment" in line["timings_ms"] for line in lines)
     assert count_frames(output) == (20, (480, 640, 3))
     assert not list(tmp_path.glob(".out*"))  # no temporary file left behind
-    found = {digit["digit"] for line in lines[5:] for digit in line["digits"]}
-    assert len(found & {digit.label for digit in truths[0].digits}) >= len(truths[0].digits) // 2
+    read, truth_count, extras = 0, 0, 0
+    for line, truth in zip(lines[2:], truths[2:]):  # the tracker shows a digit from its second sighting
+        labels, unmatched = labels_at_truth(line, truth)
+        read += sum(label == digit.label for label, digit in zip(labels, truth.digits))
+        truth_count, extras = truth_count + len(truth.digits), extras + unmatched
+    assert read >= 0.9 * truth_count and extras == 0, (read, truth_count, extras)
+
+
+def labels_at_truth(line, truth, min_iou=0.5):
+    """The label the JSON line has at each true digit's box (None where it has none), and how many of
+    its digits lie at no true digit."""
+    boxes = [Box(*digit["box"]) for digit in line["digits"]]
+    labels, used = [], set()
+    for digit in truth.digits:
+        overlaps = [(box.iou(Box(*digit.box)), index) for index, box in enumerate(boxes) if index not in used]
+        best = max(overlaps, default=(0.0, None))
+        labels.append(line["digits"][best[1]]["digit"] if best[0] >= min_iou else None)
+        used |= {best[1]} if best[0] >= min_iou else set()
+    return labels, len(boxes) - len(used)
+
+
+def test_a_cut_to_another_sheet_drops_the_last_sheets_digits(model_path, tmp_path, capsys):
+    first, first_truths = render_video_frames(seed=1, n_frames=8)
+    second, second_truths = render_video_frames(seed=8, n_frames=8)
+    video = write_video(tmp_path / "cut.mp4", first + second)
+    assert app.main(["--device", str(video), "--headless", "--json", "-", "--model", model_path]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    assert len(lines) == 16
+    before, after = lines[7], lines[8:]
+    assert labels_at_truth(before, first_truths[7])[0].count(None) <= 1  # the first sheet was being read
+    stale = [Box(*digit.box) for digit in first_truths[7].digits
+             if not any(Box(*digit.box).iou(Box(*new.box)) > 0 for new in second_truths[0].digits)]
+    assert stale  # the test needs digits of the first sheet where the second has none
+    for line in after:
+        assert not any(Box(*digit["box"]).iou(old) > 0.3 for digit in line["digits"] for old in stale), line["frame"]
+        assert not {number["text"] for number in line["numbers"]} & set(first_truths[0].numbers)
+    labels, extras = labels_at_truth(after[1], second_truths[1])
+    assert extras == 0 and labels.count(None) <= 1  # the new sheet is read from its second frame
 
 
 def test_image_folder_gives_one_line_per_image(model_path, tmp_path, capsys):
@@ -95,16 +133,39 @@ def test_still_image_writes_an_annotated_image(model_path, tmp_path):
     assert annotated.shape == frame.shape and (annotated != frame).any()
 
 
-def test_demo_clip_reads_the_numbers_of_its_scenes(model_path, capsys):
-    from scripts.make_demo_clip import SCENE_SEEDS
+DEMO_TRUTH = Path(REPO_DIR) / "tests" / "data" / "demo_truth.json"  # written with the clip by make_demo_clip.py
 
+
+def test_demo_clip_reads_the_numbers_of_its_sheets(model_path, capsys):
+    """Every digit of every sheet, at its box, in every frame but each sheet's first (the tracker waits for
+    a second sighting); the letters and signs on the sheets are not read."""
     assert app.main(["--demo", "--headless", "--json", "-", "--model", model_path]) == 0
-    texts = [" ".join(number["text"] for number in line["numbers"]) for line in json_lines(capsys.readouterr().out)]
-    per_scene = len(texts) // len(SCENE_SEEDS)
-    for scene, seed in enumerate(SCENE_SEEDS):
-        truth = render_video_frames(seed, 1)[1][0].text
-        read = texts[scene * per_scene:(scene + 1) * per_scene]
-        assert read.count(truth) >= 2 * per_scene // 3, (truth, read)
+    lines = json_lines(capsys.readouterr().out)
+    sheets = json.loads(DEMO_TRUTH.read_text())["sheets"]
+    assert len(lines) == sum(sheet["frames"] for sheet in sheets)
+    for sheet in sheets:
+        right, total, extras, numbers_read = 0, 0, 0, 0
+        for offset in range(1, sheet["frames"]):
+            line = lines[sheet["first_frame"] + offset]
+            truth = SimpleNamespace(digits=[SimpleNamespace(box=box, label=label)
+                                            for box, label in sheet["digits"][offset]])
+            labels, unmatched = labels_at_truth(line, truth, min_iou=0.4)
+            right += sum(label == digit.label for label, digit in zip(labels, truth.digits))
+            total, extras = total + len(truth.digits), extras + unmatched
+            numbers_read += set(sheet["numbers"]) <= {number["text"] for number in line["numbers"]}
+        assert right >= 0.95 * total and extras <= 2, (sheet["paper"], right, total, extras)
+        assert numbers_read >= 0.8 * (sheet["frames"] - 1), (sheet["numbers"], numbers_read)
+        assert lines[sheet["first_frame"]]["digits"] == []  # a cut: nothing of the sheet before
+
+
+def test_demo_loops_in_the_window_until_quit(model_path, monkeypatch, capsys):
+    frames = sum(sheet["frames"] for sheet in json.loads(DEMO_TRUTH.read_text())["sheets"])
+    monkeypatch.setattr(app.Pacer, "wait", lambda self: None)  # as fast as it goes
+    FakeGui(monkeypatch, [255] * (frames + 9) + [ord("q")])
+    assert app.main(["--demo", "--json", "-", "--model", model_path]) == 0
+    lines = json_lines(capsys.readouterr().out)
+    assert [line["frame"] for line in lines] == list(range(frames + 10))  # round again, numbered on
+    assert lines[frames]["digits"] == [] and lines[frames + 5]["digits"]  # the loop is a cut, then read again
 
 
 def test_demo_clip_runs_headless(model_path, capsys):
@@ -246,7 +307,7 @@ class DyingCamera:
 
 def test_camera_loss_mid_run_stops_cleanly_with_outputs_finalized(model_path, monkeypatch, tmp_path, capsys):
     DyingCamera.made = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.5)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: DyingCamera(6 if not DyingCamera.made else 0))
     output, readings = tmp_path / "out.mp4", tmp_path / "out.jsonl"
@@ -333,7 +394,7 @@ def test_a_still_image_stays_in_the_window_until_quit(model_path, monkeypatch, t
 
 def test_the_window_shows_reconnecting_while_the_camera_is_silent(model_path, monkeypatch):
     DyingCamera.made = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.5)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda *args: DyingCamera(3 if not DyingCamera.made else 0))
     gui = FakeGui(monkeypatch, [])

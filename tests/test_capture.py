@@ -70,9 +70,10 @@ class FakeCamera:
 def fake_camera(monkeypatch):
     """Install FakeCamera with the given options in place of cv2.VideoCapture; returns the instances made."""
     FakeCamera.instances = []
-    monkeypatch.setattr(capture, "RECONNECT_TIMEOUT_S", 0.6)
+    monkeypatch.setattr(capture, "LOST_TIMEOUT_S", 0.6)
+    monkeypatch.setattr(capture, "STALL_S", 0.2)
     monkeypatch.setattr(capture, "RECONNECT_INTERVAL_S", 0.05)
-    monkeypatch.setattr(capture, "FIRST_FRAME_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(capture, "OPEN_TIMEOUT_S", 1.0)
 
     def install(**options):
         def make(index, *rest):
@@ -243,3 +244,12 @@ def test_ctrl_c_while_waiting_for_the_first_frame_still_releases_the_camera(fake
     with pytest.raises(KeyboardInterrupt):
         open_source("0")
     assert cameras and cameras[0].released
+
+
+def test_a_looping_video_starts_again_at_its_end_numbering_on(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", 6)
+    with open_source(str(path), loop=True) as source:
+        frames = [frame for _, frame in zip(range(15), source)]
+    assert [frame.index for frame in frames] == list(range(15))
+    levels = [int(frame.image.mean()) for frame in frames]
+    assert levels[:6] == levels[6:12] == sorted(levels[:6]) and levels[12:] == levels[:3]

@@ -10,7 +10,10 @@ from camera_digits.draw import (
     as_bgr,
     draw_debug,
     draw_hud,
+    covers,
     draw_reading,
+    grown,
+    place_tags,
     ui_scale,
 )
 from camera_digits.grouping import group
@@ -72,17 +75,73 @@ def test_number_text_moves_beside_the_number_when_the_next_line_is_right_below()
     assert not number_pixels[165:235, 100:185].any()  # nothing over the second line
 
 
-@pytest.mark.parametrize("box", [
+@pytest.mark.parametrize("box, where", [
     # top-left corner: no room above, the tag hangs under the box
-    Box(0, 0, 30, 40),
-    # bottom-right corner: the tag is pushed inside the frame
-    Box(290, 200, 30, 40),
-    # bigger than the frame
-    Box(-10, -10, 400, 300),
+    (Box(0, 0, 30, 40), lambda tag, box: tag.y > box.bottom and tag.x == 0),
+    # bottom-right corner: the tag is pushed inside the frame, above the box
+    (Box(290, 200, 30, 40), lambda tag, box: tag.bottom < box.y and tag.right <= 319),
+    # bigger than the frame: the tag is inside the frame, over the box (it covers no other box)
+    (Box(-10, -10, 400, 300), lambda tag, box: tag.x == 0),
 ])
-def test_labels_at_the_edges_stay_inside_the_frame(box):
-    image = draw_reading(gray_frame(), Reading((Digit(box, 3, 0.9),), (), {}))
-    assert image.shape == (240, 320, 3) and (image != 200).any()
+def test_labels_at_the_edges_stay_inside_the_frame(box, where):
+    reading = Reading((Digit(box, 3, 0.9),), (), {})
+    (tag,) = place_tags((240, 320, 3), reading, ui_scale(gray_frame()))
+    assert 0 <= tag.box.x and tag.box.right < 320 and 0 <= tag.box.y and tag.box.bottom < 240
+    assert where(tag.box, box), tag.box
+    image = draw_reading(gray_frame(), reading)
+    assert (image[tag.box.y + 1, tag.box.x + 1] == CONFIDENT_COLOR).all()  # drawn where it was placed
+
+
+def crowded_reading(line_pitch, digit_gap, rows=4, numbers_per_row=4, size=(40, 50), seed=0):
+    """Rows of numbers of 1-4 digits, `line_pitch` apart (digit height 50), digits `digit_gap` apart."""
+    rng = np.random.default_rng(seed)
+    digits = []
+    for row in range(rows):
+        x = 10
+        for _ in range(numbers_per_row):
+            for _ in range(int(rng.integers(1, 5))):
+                digits.append(Digit(Box(x, 20 + row * line_pitch, *size), int(rng.integers(0, 10)),
+                                    float(rng.uniform(0.5, 1.0))))
+                x += size[0] + digit_gap
+            x += 2 * size[1]
+    return reading_with(*digits)
+
+
+@pytest.mark.parametrize("line_pitch, digit_gap, labelled_share, numbers_share", [
+    # crowded numbers on widely spaced lines: every tag finds a place
+    (120, 2, 1.0, 1.0),
+    # lines half a digit height apart: no room between them for a tag; labels move beside numbers
+    (75, 10, 0.8, 0.6),
+    # lines nearly touching: only the first line's labels above and the last one's below fit
+    (56, 6, 0.6, 0.3),
+    # both
+    (54, 3, 0.6, 0.3),
+])
+def test_labels_and_number_tags_never_cover_another_label_or_box(line_pitch, digit_gap, labelled_share,
+                                                                 numbers_share):
+    reading = crowded_reading(line_pitch, digit_gap)
+    shape = (20 + 4 * line_pitch + 60, 1280, 3)
+    tags = place_tags(shape, reading, 1.0)
+    for index, tag in enumerate(tags):
+        assert 0 <= tag.box.x and tag.box.right < shape[1] and 0 <= tag.box.y and tag.box.bottom < shape[0]
+        assert not any(covers(tag.box, other.box) for other in tags[index + 1:]), tag
+        assert not any(covers(tag.box, grown(digit.box, 2)) for digit in reading.digits), tag
+    labelled = sum(tag.color != NUMBER_COLOR for tag in tags)
+    assert labelled >= labelled_share * len(reading.digits)  # tags move where there is room
+    numbers = [number for number in reading.numbers if len(number.text) > 1]
+    assert sum(tag.color == NUMBER_COLOR for tag in tags) >= numbers_share * len(numbers)
+
+
+def test_a_number_tag_does_not_hide_the_next_lines_label():
+    # "98" right above "38": below "98" is the 3's label, so the text goes beside "98".
+    upper = [Digit(Box(100, 40, 30, 40), 9, 0.99), Digit(Box(135, 40, 30, 40), 8, 0.99)]
+    lower = [Digit(Box(100, 110, 30, 40), 3, 0.99), Digit(Box(135, 110, 30, 40), 8, 0.99)]
+    reading = reading_with(*upper, *lower)
+    tags = place_tags((240, 320, 3), reading, 1.0)
+    number_tags = {tag.text: tag.box for tag in tags if tag.color == NUMBER_COLOR}
+    three_label = next(tag.box for tag in tags if tag.text.startswith("3"))
+    assert set(number_tags) == {"98", "38"} and not covers(number_tags["98"], three_label)
+    assert number_tags["98"].x > upper[1].box.right  # beside the number
 
 
 @pytest.mark.parametrize("frame", [

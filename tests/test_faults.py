@@ -48,13 +48,11 @@ ODD_FRAMES = {
 
 
 @pytest.mark.parametrize("name", list(ODD_FRAMES))
-def test_recognize_survives_any_frame(recognizer, name):
-    frame = ODD_FRAMES[name]
-    reading = recognizer.recognize(frame)
-    for digit in reading.digits:
-        assert 0 <= digit.box.x and digit.box.right <= frame.shape[1] and digit.box.bottom <= frame.shape[0]
-        assert 0.0 <= digit.confidence <= 1.0
-    json.dumps(reading.to_dict())
+def test_blank_noise_and_stripe_frames_read_no_digits(recognizer, name):
+    """None of the odd frames has a digit on it: the real model must read none, whatever its type."""
+    reading = recognizer.recognize(ODD_FRAMES[name])
+    assert reading.digits == () and reading.numbers == ()
+    assert json.loads(json.dumps(reading.to_dict()))["digits"] == []
 
 
 class ListSource(FrameSource):
@@ -127,10 +125,14 @@ def test_random_frames_and_random_candidates_give_sane_readings(recognizer, fram
         assert number.text.isdigit() and 0.0 <= number.confidence <= 1.0
 
 
+MIN_SLOWDOWN_RATIO = 0.7  # of median frame rates; a busy shared machine moves them by up to a fifth
+
+
 @pytest.mark.slow
-def test_memory_stays_bounded_over_a_short_soak(model_path):
+def test_memory_and_speed_hold_over_a_short_soak(model_path):
     from benchmarks.soak import MAX_GROWTH_MB, soak
 
     result = soak(300, model_path)
     assert result.frames == 300 and len(result.fps_per_tenth) == 10
     assert result.growth_mb <= MAX_GROWTH_MB, result.memory_mb
+    assert result.slowdown >= MIN_SLOWDOWN_RATIO, result.median_fps_per_tenth  # the last tenth as fast as the first

@@ -168,3 +168,32 @@ def test_real_model_reads_synthetic_scenes():
           f"numbers {total.number_accuracy:.4f}")
     for measure, gate in GATES[recognizer.classifier.num_classes].items():
         assert getattr(total, measure) >= gate, measure
+
+
+def probabilities_of(reject, digit3, num_classes=11):
+    """One crop's probabilities: `reject` on the reject class (if any), `digit3` on 3, the rest spread."""
+    rest = (1 - reject - digit3) / (num_classes - 2)
+    row = np.full(num_classes, rest, np.float32)
+    row[3] = digit3
+    if num_classes == 11:
+        row[10] = reject
+    else:
+        row[4] = reject  # a ten-class model: the same mass on another digit
+    return row[None]
+
+
+@pytest.mark.parametrize("reject, digit3, num_classes, min_confidence, label", [
+    # "not a digit" is the most likely class: refused even though 3 clears a low min_confidence
+    (0.45, 0.40, 11, 0.3, -1),
+    # the same numbers, and 3 is the most likely class: kept
+    (0.40, 0.45, 11, 0.3, 3),
+    # a ten-class model has no reject class: the best digit wins at a low min_confidence
+    (0.0, 0.40, 10, 0.3, 3),
+    # below min_confidence: refused
+    (0.1, 0.40, 11, 0.5, -1),
+])
+def test_accepted_refuses_the_reject_class_and_unsure_digits(reject, digit3, num_classes, min_confidence, label):
+    from camera_digits.recognizer import accepted
+
+    labels, confidences = accepted(probabilities_of(reject, digit3, num_classes), min_confidence)
+    assert labels.tolist() == [label] and confidences[0] == pytest.approx(max(digit3, reject * (num_classes == 10)))

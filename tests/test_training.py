@@ -43,11 +43,12 @@ def assert_unchanged(out):
 
 def test_short_run_writes_every_output(tmp_path, small_mnist_npz, capsys):
     out = tmp_path / "models"
-    assert run_train(small_mnist_npz, out, "--arch", "seed") == 0
+    assert run_train(small_mnist_npz, out, "--arch", "seed", "--limit", "600", "--epochs", "3",
+                     "--batch-size", "16") == 0
     assert listing(out) == OUTPUT_NAMES
     metadata = json.loads((out / "digits.json").read_text())
-    assert metadata["architecture"] == "seed" and metadata["epochs"] == 1
-    assert 0.0 <= metadata["test_accuracy"] <= 1.0
+    assert metadata["architecture"] == "seed" and metadata["epochs"] == 3
+    assert metadata["test_accuracy"] >= 0.5, metadata["test_accuracy"]  # it learned: chance is 0.1; 0.76 here
     assert np.array(metadata["confusion_matrix"]).sum() == 200  # every test digit counted once
     assert set(metadata["per_class_accuracy"]) == {str(digit) for digit in range(10)}
     assert metadata["data_sha256"] and metadata["versions"]["keras"] and metadata["preprocessing_version"] >= 1
