@@ -32,10 +32,12 @@ MIN_COMPONENT_AREA_PX = 12    # smaller components are paper texture and sensor 
 MAX_COMPONENTS = 400          # on noisy frames only the largest components can be digits
 MAX_STROKE_RATIO = 0.3        # a mark thicker than 30 % of its size is a blob, not a pen stroke
 MIN_DIGIT_HEIGHT_PX = 12      # smaller marks are specks or print
-MIN_RELATIVE_HEIGHT = 0.4     # a candidate shorter than 40 % of the frame's typical digit is punctuation
 MAX_FRAME_FRACTION = 0.8      # a mark this tall relative to the frame is a paper edge, a hand, a shadow
-MAX_ASPECT = 2.2              # width / height; wider marks are dashes, lines or several glued digits
+MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines (a row of glued digits is not)
 MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a blob or a filled shape
+MAX_PIECE_HEIGHT = 0.4       # a mark this short, inside a taller one's height and touching it, is a piece of it
+MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits
+MAX_BORDER_RUN = 2.0          # a mark along the frame border twice as long as it is deep is an edge (see along_border)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Segmentation:
     groups: for each box, the component labels that make up that digit.
     scale: processed size / original size (≤ 1).
     contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
+    clipped: bool (N,) for each box, whether it reaches the frame's border (the digit may be cut by it).
     """
 
     labels: np.ndarray
@@ -56,6 +59,7 @@ class Segmentation:
     groups: tuple[tuple[int, ...], ...]
     scale: float
     contrast: np.ndarray | None = None
+    clipped: np.ndarray | None = None
 
     @cached_property
     def binary(self) -> np.ndarray:
@@ -251,6 +255,7 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     # ... and that short piece hangs from the top: a short neighbour on the baseline is another digit ("10").
     bottom_gap = np.abs(np.subtract.outer(bottom, bottom))
     beside &= (joined_width <= joined_height) & (bottom_gap >= 0.25 * taller)
+    beside |= broken_off(h, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
     # "=" and similar flat pairs stay apart so the filter can drop each stroke.
     pairs = (stacked & (joined_height >= 0.6 * joined_width)) | beside
     # Two digits stacked in a column overlap too; a joined box much taller than wide means they are two.
@@ -260,6 +265,18 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     pairs &= np.minimum.outer(size, size) >= 0.2 * np.maximum.outer(size, size)
     np.fill_diagonal(pairs, False)
     return pairs
+
+
+def broken_off(heights: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, digit_shaped: np.ndarray):
+    """Boolean (K, K), symmetric: a short piece within a taller mark's height and nearly touching its box is
+    a loop, tick or stroke broken off it, joined to its nearest such mark only (a piece between two digits
+    must not glue them)."""
+    short, tall = heights[:, None], heights[None, :]
+    piece_of = (short <= MAX_PIECE_HEIGHT * tall) & (overlap_y >= 0.9 * short) & (-overlap_x <= 0.2 * tall)
+    piece_of &= digit_shaped
+    nearest = np.where(piece_of, overlap_x, np.iinfo(np.int32).min).argmax(axis=1)
+    piece_of &= np.arange(len(heights))[None, :] == nearest[:, None]
+    return piece_of | piece_of.T
 
 
 def connected_sets(pairs: np.ndarray) -> list[list[int]]:
@@ -287,30 +304,54 @@ def union_box(boxes: np.ndarray) -> list[int]:
 
 
 def plausible(boxes: np.ndarray, ink_areas: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
-    """Boolean (N,): which merged (x, y, w, h) boxes with these ink areas could be a digit.
+    """Boolean (N,): which merged (x, y, w, h) boxes with these ink areas could physically be a digit.
 
-    Drops specks, marks much smaller than the frame's typical digit, dashes and long strokes, filled blobs,
-    anything touching the frame border (cut-off digits, paper edges, hands) and anything nearly frame-sized.
+    Only what cannot be one is dropped: specks, marks nearly as tall as the frame, long flat strokes and
+    filled blobs. Whether a mark is a digit, and which, is the classifier's answer: a thin-pen digit covers
+    little of its box, a small digit may sit beside large ones, a digit may be cut by the frame edge.
     """
-    height, width = frame_shape
+    height, _ = frame_shape
     x, y, w, h = boxes.T.astype(np.float64)
     density = ink_areas / np.maximum(w * h, 1)
     keep = (h >= MIN_DIGIT_HEIGHT_PX) & (h <= MAX_FRAME_FRACTION * height) & (w <= MAX_ASPECT * h)
-    keep &= (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
     # A "1" is a solid stick, so density only tells blobs from digits for wider marks.
-    keep &= (density >= 0.06) & ((density <= MAX_INK_DENSITY) | (w < 0.4 * h))
-    if keep.any():
-        keep &= h >= MIN_RELATIVE_HEIGHT * upper_quartile(h[keep])
-    return keep
+    return keep & ((density <= MAX_INK_DENSITY) | (w < 0.4 * h))
 
 
-def upper_quartile(values: np.ndarray) -> float:
-    """np.percentile(values, 75) (linear interpolation) without its overhead, which is 30× this function's."""
-    ordered = np.sort(values)
-    position = 0.75 * (len(ordered) - 1)
-    below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return float(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
+def touches_frame(boxes: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+    """Boolean (N,): which (x, y, w, h) boxes reach the frame's border, so may be cut by it."""
+    height, width = frame_shape
+    x, y, w, h = boxes.T
+    return (x <= 0) | (y <= 0) | (x + w >= width) | (y + h >= height)
+
+
+def outsized(heights: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """Boolean (N,): heights over MAX_CLIPPED_HEIGHT times the median of the `whole` (uncut) candidates'.
+
+    A cut digit is one of the page's digits; a mark running out of the view this much taller than them is
+    a line, an edge or a hand. With no uncut candidate to compare with, nothing is outsized.
+    """
+    if not whole.any():
+        return np.zeros(len(heights), bool)
+    return heights > MAX_CLIPPED_HEIGHT * float(np.median(heights[whole]))
+
+
+def along_border(labels: np.ndarray, box: np.ndarray, group) -> bool:
+    """Whether the components `group` inside (x, y, w, h) `box` run along the frame's border, unbroken, for
+    more than MAX_BORDER_RUN times as far as they reach into the frame: a paper edge, a desk or a shadow.
+    A digit cut by the frame is about as deep as wide, and crosses the border with its strokes."""
+    x, y, w, h = box.tolist()
+    height, width = labels.shape
+    window = labels[y:y + h, x:x + w]
+    edges = ([(window[0], h)] if y == 0 else []) + ([(window[-1], h)] if y + h == height else [])
+    edges += ([(window[:, 0], w)] if x == 0 else []) + ([(window[:, -1], w)] if x + w == width else [])
+    return any(longest_run(np.isin(edge, group)) > MAX_BORDER_RUN * depth for edge, depth in edges)
+
+
+def longest_run(flags: np.ndarray) -> int:
+    """The length of the longest run of True in a boolean vector."""
+    changes = np.flatnonzero(np.diff(np.concatenate(([0], flags.view(np.int8), [0]))))
+    return int((changes[1::2] - changes[::2]).max()) if len(changes) else 0
 
 
 def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SIDE_PX) -> Segmentation:
@@ -324,5 +365,10 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     area_of, label_of = areas.tolist(), ids.tolist()
     ink_areas = np.array([sum(area_of[member] for member in group) for group in groups], np.int64)
     keep = plausible(merged, ink_areas, labels.shape)
-    kept_groups = tuple(tuple(label_of[member] for member in groups[index]) for index in np.flatnonzero(keep))
-    return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast)
+    label_groups = [[label_of[member] for member in group] for group in groups]
+    clipped = touches_frame(merged, labels.shape)
+    for index in np.flatnonzero(keep & clipped):
+        keep[index] = not along_border(labels, merged[index], label_groups[index])
+    keep &= ~(clipped & outsized(merged[:, 3], keep & ~clipped))
+    kept_groups = tuple(tuple(label_groups[index]) for index in np.flatnonzero(keep))
+    return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast, clipped[keep])

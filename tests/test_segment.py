@@ -202,9 +202,3 @@ def test_large_thin_digits_are_not_taken_for_lines(strokes):
     boxes = found_boxes(frame)
     assert len(boxes) == 1
     assert boxes[0][3] >= 235  # the whole height, bar included
-
-
-@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 10, 37])
-def test_upper_quartile_is_numpys_75th_percentile(count):
-    heights = np.random.default_rng(count).integers(12, 300, count).astype(np.float64)
-    assert segment.upper_quartile(heights) == np.percentile(heights, 75)
