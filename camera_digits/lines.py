@@ -23,6 +23,9 @@ MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of 
 LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
 LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it varies slowly along the page
 LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
+MAX_SLANT_DEG = 8.0           # ruled lines are searched for up to this far off level (a page held askew)
+MIN_SLANT_DEG = 1.0           # ... where the level search, which allows LINE_TILT_PX of drift, missed them
+SLANT_COVERAGE = 32           # a LINE_SQUEEZE-smaller pixel is on a mark when an eighth of its block is
 
 
 class Rulings(NamedTuple):
@@ -64,6 +67,50 @@ def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
 
 
 def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
+    """Long thin structures (ruled and grid lines, paper edges), level or slanted by up to MAX_SLANT_DEG.
+
+    A page whose long faint marks run off level is searched again turned by their slant.
+    """
+    rulings = find_level_lines(faint, ink)
+    degrees = ruling_slant(faint)
+    if abs(degrees) < MIN_SLANT_DEG:
+        return rulings
+    turn, back, canvas = rotations(faint.shape, degrees)
+    turned = find_level_lines(*(cv2.warpAffine(mask, turn, canvas, flags=cv2.INTER_NEAREST) for mask in (faint, ink)))
+    if not turned.horizontal:
+        return rulings
+    height, width = faint.shape
+    mask = cv2.warpAffine(turned.mask, back, (width, height), flags=cv2.INTER_NEAREST)
+    return Rulings(cv2.bitwise_or(rulings.mask, mask), True, rulings.vertical or turned.vertical)
+
+
+def ruling_slant(faint: np.ndarray) -> float:
+    """The angle in degrees (within ±MAX_SLANT_DEG) of the longest straight faint marks running about
+    horizontally, found by a Hough transform on a LINE_SQUEEZE times smaller copy; 0 if there are none.
+
+    A ruling is several parallel lines: the median angle of the strongest few is its slant.
+    """
+    small = cv2.threshold(shrink(faint, LINE_SQUEEZE), SLANT_COVERAGE - 1, 255, cv2.THRESH_BINARY)[1]
+    slant = np.deg2rad(MAX_SLANT_DEG)
+    found = cv2.HoughLines(small, 1, np.pi / 360, max(MIN_LINE_LENGTH_PX // LINE_SQUEEZE, small.shape[1] // 2),
+                           min_theta=np.pi / 2 - slant, max_theta=np.pi / 2 + slant)
+    if found is None or len(found) < 2:
+        return 0.0
+    return float(np.rad2deg(np.median(found[:5, 0, 1])) - 90.0)
+
+
+def rotations(shape: tuple[int, int], degrees: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Affine matrices turning an image of `shape` (h, w) so lines at `degrees` become level, onto a canvas
+    large enough to hold all of it, and back; and the canvas size (w, h)."""
+    height, width = shape
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+    size = (int(np.ceil(width * cos + height * sin)), int(np.ceil(width * sin + height * cos)))
+    turn[:, 2] += (size[0] - width) / 2, (size[1] - height) / 2
+    return turn, cv2.invertAffineTransform(turn), size
+
+
+def find_level_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     """Long thin horizontal and vertical structures (ruled and grid lines, paper edges).
 
     Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
