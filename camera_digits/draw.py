@@ -26,6 +26,7 @@ CROP_GAP_PX = 4
 CONFIDENT = 0.8  # at or above: green; below: amber
 CONFIDENT_COLOR = (90, 200, 70)
 UNSURE_COLOR = (40, 170, 250)
+CLIPPED_COLOR = (170, 170, 170)  # a digit cut by the frame edge: grey, whatever its confidence
 NUMBER_COLOR = (230, 140, 40)
 TEXT_ON_TAG_COLOR = (20, 20, 20)
 HUD_TEXT_COLOR = (240, 240, 240)
@@ -52,14 +53,15 @@ def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of `frame` (as BGR uint8) with each digit boxed and labelled, and each number's text.
 
     Digit labels read "7 98%" (or "7" over a narrow box) above their box, green when confident and
-    amber when not; a number of two or more digits is underlined and its text written below it, or
-    beside it where the next line's digits would hide it.
+    amber when not, grey when the digit is cut by the frame edge; a number of two or more digits is
+    underlined and its text written below it, or beside it where the next line's digits would hide it.
     """
     image = as_bgr(frame)
     scale = ui_scale(image)
     taken = [digit.box for digit in reading.digits]
     for digit in reading.digits:
         color = CONFIDENT_COLOR if digit.confidence >= CONFIDENT else UNSURE_COLOR
+        color = CLIPPED_COLOR if digit.clipped else color
         draw_box(image, digit.box, color, scale)
         taken.append(draw_tag(image, digit_label(digit, scale), digit.box, color, scale, ("above", "below")))
     for number in reading.numbers:

@@ -76,7 +76,10 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     if abs(degrees) < MIN_SLANT_DEG:
         return rulings
     turn, back, canvas = rotations(faint.shape, degrees)
-    turned = find_level_lines(*(cv2.warpAffine(mask, turn, canvas, flags=cv2.INTER_NEAREST) for mask in (faint, ink)))
+    # Interpolated and thresholded, a turned one-pixel line stays unbroken; the ink only needs its strokes.
+    turned_faint = cv2.warpAffine(faint, turn, canvas, flags=cv2.INTER_LINEAR)
+    turned_faint = cv2.threshold(turned_faint, 0, 255, cv2.THRESH_BINARY)[1]
+    turned = find_level_lines(turned_faint, cv2.warpAffine(ink, turn, canvas, flags=cv2.INTER_NEAREST))
     if not turned.horizontal:
         return rulings
     height, width = faint.shape

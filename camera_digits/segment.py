@@ -254,7 +254,7 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     # ... and that short piece hangs from the top: a short neighbour on the baseline is another digit ("10").
     bottom_gap = np.abs(np.subtract.outer(bottom, bottom))
     beside &= (joined_width <= joined_height) & (bottom_gap >= 0.25 * taller)
-    beside |= broken_off(h, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
+    beside |= broken_off(boxes, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
     # "=" and similar flat pairs stay apart so the filter can drop each stroke.
     pairs = (stacked & (joined_height >= 0.6 * joined_width)) | beside
     # Two digits stacked in a column overlap too; a joined box much taller than wide means they are two.
@@ -266,15 +266,16 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     return pairs
 
 
-def broken_off(heights: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, digit_shaped: np.ndarray):
-    """Boolean (K, K), symmetric: a short piece within a taller mark's height and nearly touching its box is
-    a loop, tick or stroke broken off it, joined to its nearest such mark only (a piece between two digits
-    must not glue them)."""
+def broken_off(boxes: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, digit_shaped: np.ndarray):
+    """Boolean (K, K), symmetric: a short, narrower piece within a taller mark's height and nearly touching
+    its (x, y, w, h) box is a loop, tick or stroke broken off it, joined to its nearest such mark only (a
+    piece between two digits must not glue them)."""
+    widths, heights = boxes[:, 2], boxes[:, 3]
     short, tall = heights[:, None], heights[None, :]
     piece_of = (short <= MAX_PIECE_HEIGHT * tall) & (overlap_y >= 0.9 * short) & (-overlap_x <= 0.2 * tall)
-    piece_of &= digit_shaped
+    piece_of &= (widths[:, None] <= widths[None, :]) & digit_shaped
     nearest = np.where(piece_of, overlap_x, np.iinfo(np.int32).min).argmax(axis=1)
-    piece_of &= np.arange(len(heights))[None, :] == nearest[:, None]
+    piece_of &= np.arange(len(boxes))[None, :] == nearest[:, None]
     return piece_of | piece_of.T
 
 

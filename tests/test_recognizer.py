@@ -168,3 +168,23 @@ def test_real_model_reads_synthetic_scenes():
           f"numbers {total.number_accuracy:.4f}")
     for measure, gate in GATES[recognizer.classifier.num_classes].items():
         assert getattr(total, measure) >= gate, measure
+
+
+def edge_scene():
+    """Scene 3 moved left until its leftmost digit is cut by the frame edge: frame and that digit's x span."""
+    frame, truth = scene()
+    first = min(truth.digits, key=lambda digit: digit.box[0]).box
+    shift = first[0] + 4  # 4 px of the digit fall outside the frame
+    return np.ascontiguousarray(frame[:, shift:]), first[2] - 4
+
+
+@pytest.mark.parametrize("confidence, clipped_read", [(0.95, True), (0.8, False)])
+def test_digits_cut_by_the_frame_edge_need_a_sure_model_and_are_marked(confidence, clipped_read):
+    frame, _ = edge_scene()
+    reading = DigitRecognizer(FakeClassifier((3,), confidence)).recognize(frame)
+    cut = [digit for digit in reading.digits if digit.box.x == 0]
+    assert [digit.clipped for digit in cut] == ([True] if clipped_read else [])
+    assert reading.digits and not any(digit.clipped for digit in reading.digits if digit.box.x > 0)
+    entries = [entry for entry in reading.to_dict()["digits"]]
+    assert sum("clipped" in entry for entry in entries) == int(clipped_read)
+    assert all(entry.get("clipped", True) is True for entry in entries)
