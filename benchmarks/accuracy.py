@@ -1,8 +1,9 @@
 """End-to-end accuracy on synthetic scenes, on the stress classes and on real photos, against the tutorial way.
 
-    python benchmarks/accuracy.py [--split report|tune] [--scenes 200] [--stress 40] [--classes a,b]
+    python benchmarks/accuracy.py [--split report|tune] [--scenes 200] [--stress 100] [--classes a,b]
                                   [--photos ../shared/dev-photos] [--model PATH] [--polarity dark|light|auto]
-                                  [--skip scenes,stress,photos] [--photo-scores-out FILE]
+                                  [--min-confidence P] [--skip scenes,stress,photos,tutorial]
+                                  [--photo-scores-out FILE --setting NAME]
     python benchmarks/accuracy.py --loso-runs A.json B.json ...
 
 Synthetic scenes (tests/scenes.py) and stress scenes (tests/stress.py, one line per class) give digits read
@@ -26,7 +27,7 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -40,7 +41,8 @@ from camera_digits.files import write_text_atomic  # noqa: E402
 from camera_digits.grouping import group, group_lines  # noqa: E402
 from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from camera_digits.results import Box, Digit  # noqa: E402
-from tests.photos import PHOTOS_DIR, Photo, edit_distance, labelled_photos  # noqa: E402
+from tests.photos import (PHOTOS_DIR, Photo, accuracy, by_source, edit_distance, labelled_photos,  # noqa: E402
+                          leave_one_source_out)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
 from tests.stress import STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
 
@@ -143,33 +145,6 @@ def photo_errors(read, photos: list[Photo], folder: Path, show: bool) -> dict[st
     return errors
 
 
-def accuracy(photos: list[Photo], errors: dict[str, int]) -> float:
-    """1 - edit distance / digits over the photos."""
-    return 1 - sum(errors[photo.file] for photo in photos) / max(1, sum(len(photo.digits) for photo in photos))
-
-
-def by_source(photos: list[Photo]) -> dict[str, list[Photo]]:
-    sources = defaultdict(list)
-    for photo in photos:
-        sources[photo.source].append(photo)
-    return dict(sources)
-
-
-def leave_one_source_out(photos: list[Photo], runs: dict[str, dict[str, int]]) -> tuple[float, dict[str, str]]:
-    """Errors of settings chosen without each source, on that source: (accuracy, {source: setting chosen}).
-
-    runs: per candidate setting, the errors per photo file. With one setting there is nothing to choose and
-    the figure is the all-in one.
-    """
-    errors, chosen = {}, {}
-    for source, held_out in by_source(photos).items():
-        others = [photo for photo in photos if photo.source != source]
-        best = max(runs, key=lambda setting: (accuracy(others, runs[setting]), setting == next(iter(runs))))
-        chosen[source] = best
-        errors.update({photo.file: runs[best][photo.file] for photo in held_out})
-    return accuracy(photos, errors), chosen
-
-
 def report_photos(photos: list[Photo], errors: dict[str, int]) -> None:
     """All in, per source (worst first), and the single-digit check."""
     sources = by_source(photos)
@@ -205,8 +180,9 @@ def loso_from_runs(paths: list[Path]) -> int:
     for setting, errors in runs.items():
         print(f"  {setting:24s} all in {accuracy(listed, errors):.4f}")
     figure, chosen = leave_one_source_out(listed, runs)
-    print(f"  leave one source out: {figure:.4f} over {len(runs)} settings "
-          f"(chosen per held-out source: {dict(sorted(chosen.items()))})")
+    picks = Counter(chosen.values())
+    print(f"  leave one source out: {figure:.4f} over {len(runs)} settings (held-out sources per setting chosen: "
+          + ", ".join(f"{setting} {count}" for setting, count in picks.most_common()) + ")")
     return 0
 
 
@@ -214,11 +190,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="report", choices=("report", "tune"), help="seed range of the scenes")
     parser.add_argument("--scenes", type=int, default=200, help="plain synthetic scenes to score")
-    parser.add_argument("--stress", type=int, default=40, help="scenes per stress class (pages: a quarter)")
+    parser.add_argument("--stress", type=int, default=100, help="scenes per stress class (pages: a quarter)")
     parser.add_argument("--classes", default=",".join(STRESS_CLASSES), help="stress classes, comma-separated")
     parser.add_argument("--photos", type=Path, default=PHOTOS_DIR, help="folder with labels.tsv")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
     parser.add_argument("--polarity", default="dark", choices=("dark", "light", "auto"))
+    parser.add_argument("--min-confidence", type=float, default=0.5, help="as run_camera.py's flag")
     parser.add_argument("--skip", default="", help="sections to leave out: scenes, stress, photos, tutorial")
     parser.add_argument("--photo-scores-out", type=Path, help="write the errors per photo (JSON) for --loso-runs")
     parser.add_argument("--setting", default="", help="a name for this run's settings in --photo-scores-out")
@@ -232,7 +209,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown stress class {', '.join(unknown)}; choose from {', '.join(STRESS_CLASSES)}")
     model = classifiers.load(args.model)
-    our_reader = OurReader(DigitRecognizer(model, polarity=args.polarity))
+    our_reader = OurReader(DigitRecognizer(model, polarity=args.polarity, min_confidence=args.min_confidence))
     readers = {"ours": our_reader.read}
     if "tutorial" not in skip:
         readers["tutorial"] = TutorialReader(model).read

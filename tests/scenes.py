@@ -148,8 +148,8 @@ def layout(rng: np.random.Generator, options: SceneOptions, height_px: int):
 
 def write_ink(paper: np.ndarray, glyph: np.ndarray, x: int, y: int, ink: np.ndarray) -> tuple[int, int, int, int]:
     """Blend a glyph's coverage onto the paper in ink colour, in place; returns its tight (x, y, w, h) box."""
-    height, width = glyph.shape
-    region = paper[y:y + height, x:x + width]
+    region = paper[y:y + glyph.shape[0], x:x + glyph.shape[1]]
+    glyph = glyph[:region.shape[0], :region.shape[1]]  # a glyph running off the paper is cut by its edge
     coverage = glyph[..., None]
     region[:] = region * (1 - coverage) + ink * coverage * region
     rows, cols = np.nonzero(glyph > 0.2)

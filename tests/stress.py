@@ -36,10 +36,11 @@ SPLITS = {"tune": 0, "report": 1_000_000}  # first seed of each range; a range h
 CLIPPED_LEGIBLE = 0.08    # a digit cut by at most this fraction of its size must still be read
 COVERAGE_LEVEL = 0.2      # ink coverage that counts as part of a digit's box (as tests/scenes.py)
 
-# Letters and punctuation people write beside digits; look-alikes of digits (O, l, I, S, Z, B, g) left out.
+# Letters and punctuation people write beside digits. Look-alikes of digits (O o D l I i S s Z z B g q T)
+# are left out: one glyph alone cannot tell them from a digit.
 DISTRACTOR_CHARS = "?@%&#AMKWxXHNkwmEFRYVhnur!"
-WORDS = ("Date", "Room", "Total", "Mon", "Tel", "No.", "Price", "kg", "Page", "Name", "Hw", "Fr", "Ex", "Tue",
-         "Min", "Max", "Sum", "Key", "Mark", "Km", "Ave", "Rue")
+WORDS = ("Name", "Mark", "Key", "Hw", "Ex", "Fr", "Km", "Ave", "Rue", "Max", "Park", "Wax", "New", "Year", "Week",
+         "Hut", "Area", "Menu", "Rank", "Fax")
 INKS = {  # multiplicative BGR factors: what a pen does to the paper's colour
     "black": (0.14, 0.13, 0.12), "blue": (0.72, 0.32, 0.14), "red": (0.2, 0.2, 0.78),
     "green": (0.35, 0.6, 0.2), "violet": (0.62, 0.2, 0.45),
@@ -230,31 +231,27 @@ class Item:
 
 
 def write(hand: Hand, rng, text: str, height_px: float, gaps=(0.25, 0.6), wobble: float = 0.04) -> Item:
-    """Write `text` (digits, letters, signs; a space is a word gap) on a baseline.
+    """Write `text` (digits, letters and signs, no spaces) on a baseline.
 
     gaps: the range of the space between neighbours as a fraction of their mean width (negative: overlap).
     wobble: the baseline moves up and down by this fraction of the height from glyph to glyph.
     """
-    placed, x, previous_width = [], 0.0, None
+    placed, x, previous_width = [], 0.0, 0
     for char in text:
-        if char == " ":
-            x += height_px * rng.uniform(0.4, 0.7)
-            previous_width = None
-            continue
         size = height_px * rng.uniform(0.92, 1.08)
         glyph = hand.digit(rng, int(char), size) if char.isdigit() else hand.char(rng, char, size)
         width = glyph.coverage.shape[1]
-        if previous_width is not None:
+        if placed:
             x += rng.uniform(*gaps) * (previous_width + width) / 2
         top = glyph.top + rng.uniform(-wobble, wobble) * height_px
         placed.append((glyph.coverage, int(char) if char.isdigit() else None, x, top))
         x += width
         previous_width = width
-    return compose_item(placed, text)
+    return compose_item(placed)
 
 
-def compose_item(placed, text: str) -> Item:
-    """Glyphs at (x, top) → an Item whose canvas just holds them; digits runs become its numbers."""
+def compose_item(placed) -> Item:
+    """Glyphs at (x, top) → an Item whose canvas just holds them; runs of digits become its numbers."""
     left = min(x for _, _, x, _ in placed)
     top = min(t for _, _, _, t in placed)
     width = int(np.ceil(max(x + c.shape[1] for c, _, x, _ in placed) - left)) + 1
@@ -267,38 +264,13 @@ def compose_item(placed, text: str) -> Item:
         canvas[row:row + h, col:col + w] = coverage[:height - row, :width - col]
         parts.append((canvas, label))
     numbers, run = [], []
-    for index, (_, label) in enumerate(parts):
-        if label is None:
-            if run:
-                numbers.append(run)
-            run = []
-        else:
+    for index, (_, label) in enumerate(parts + [(None, None)]):
+        if label is not None:
             run.append(index)
-    if run:
-        numbers.append(run)
-    # A word gap splits a run of digits as well: the writer meant two numbers.
-    numbers = split_at_spaces(numbers, text)
-    return Item(parts, [("".join(str(parts[i][1]) for i in run), tuple(run)) for run in numbers])
-
-
-def split_at_spaces(runs: list[list[int]], text: str) -> list[list[int]]:
-    """Split runs of digit part indices where `text` has a space between them."""
-    part_of_char, index = [], 0
-    for char in text:
-        part_of_char.append(None if char == " " else index)
-        index += char != " "
-    space_after = {part_of_char[i - 1] for i, char in enumerate(text) if char == " " and i > 0}
-    result = []
-    for run in runs:
-        current = []
-        for part in run:
-            current.append(part)
-            if part in space_after:
-                result.append(current)
-                current = []
-        if current:
-            result.append(current)
-    return result
+        elif run:
+            numbers.append(("".join(str(parts[i][1]) for i in run), tuple(run)))
+            run = []
+    return Item(parts, numbers)
 
 
 def rotated(item: Item, degrees: float) -> Item:
@@ -448,8 +420,8 @@ def crease(rng, sheet: np.ndarray) -> None:
 
 
 def thick_marker(rng):
-    """Small digits (14–32 px) in a marker whose stroke is 15–25 % of their height (thicker and loops close
-    up: no one could read them)."""
+    """Small digits (14–32 px) in a marker whose stroke is 15–25 % of their height (much thicker and the
+    loops close up)."""
     size = (480, 640)
     hand = random_hand(rng, stroke=rng.uniform(0.15, 0.25))
     height = rng.uniform(14, 32)
