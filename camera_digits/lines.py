@@ -24,10 +24,11 @@ LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neig
 LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it varies slowly along the page
 LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
 MAX_SLANT_DEG = 8.0           # ruled lines are searched for up to this far off level (a page held askew)
+MIN_SLANT_DEG = 1.0           # ... when they run further off than the level search's LINE_TILT_PX drift allows
 TURNED_LINE_GROWTH_PX = 1     # a turned line is this much wider: on the slanted-rules tune scenes 94.9 % read
                               # with it, 81.5 % without (a 3 px rule with its soft edges, turned, is 5 px)
-MIN_SLANT_DEG = 1.0           # ... where the level search, which allows LINE_TILT_PX of drift, missed them
-SLANT_COVERAGE = 32           # a LINE_SQUEEZE-smaller pixel is on a mark when an eighth of its block is
+SLANT_COVERAGE = 32           # a LINE_SQUEEZE-smaller pixel is on a mark when an eighth of its block is (a
+                              # one-pixel line covers a quarter of its blocks); not tuned
 
 
 class Rulings(NamedTuple):

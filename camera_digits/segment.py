@@ -39,13 +39,18 @@ MAX_COMPONENTS = 400          # on noisy frames only the largest components can 
 MAX_STROKE_RATIO = 0.3        # a mark thicker than 30 % of its size is a blob, not a pen stroke
 MIN_DIGIT_HEIGHT_PX = 12      # smaller marks are specks or print
 MAX_FRAME_FRACTION = 0.8      # a mark this tall relative to the frame is a paper edge, a hand, a shadow
-MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines (a row of glued digits is not)
+MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines, not a number of glued digits
+                              # (for the splitter): ten digits about 0.8 as wide as tall; not tuned
 MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a blob or a filled shape
-MAX_PIECE_HEIGHT = 0.4       # a mark this short, inside a taller one's height and touching it, is a piece of it
-MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits
+MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height and touching it, is a piece of it:
+                              # the marks the former 0.4 relative-height veto dropped; on plain scenes 0-199 the
+                              # false digits it let in join their digit, and 1000-1299 gain none
+MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits:
+                              # grid-line pieces running out of plain scenes 1000-1299 are 2.7-3.7 times; not tuned
 MIN_CLIPPED_HEIGHT = 0.8      # a digit that lost a fifth of its height to the frame's top or bottom is not read:
                               # on the frame-edge tune scenes 0.8 reads as many legible cut digits as no rule, 0.9 fewer
-MAX_BORDER_RUN = 2.0          # a mark along the frame border twice as long as it is deep is an edge (see along_border)
+MAX_BORDER_RUN = 2.0          # a mark along the frame border twice as long as it is deep is an edge (along_border):
+                              # a digit is at most ~1.25 as wide as tall; no frame-edge tune digit comes near it
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,9 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
 def broken_off(boxes: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, digit_shaped: np.ndarray):
     """Boolean (K, K), symmetric: a short, narrower piece within a taller mark's height and nearly touching
     its (x, y, w, h) box is a loop, tick or stroke broken off it, joined to its nearest such mark only (a
-    piece between two digits must not glue them)."""
+    piece between two digits must not glue them). "Nearly touching" is within a fifth of the taller mark's
+    height, the widest gap of the ticks in plain scenes 0-199; the joined box may be 1.25 times as wide as
+    tall, as MNIST's widest digits are."""
     widths, heights = boxes[:, 2], boxes[:, 3]
     short, tall = heights[:, None], heights[None, :]
     piece_of = (short <= MAX_PIECE_HEIGHT * tall) & (overlap_y >= 0.9 * short) & (-overlap_x <= 0.2 * tall)
@@ -360,8 +367,7 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back.
 
     A first pass reads a copy at most `max_side_px` long; where its candidates are small, the frame is read
-    again at the scale that makes them TARGET_DIGIT_PX tall (a page of small digits in a large photo, a
-    low-resolution camera).
+    again at the scale that makes them TARGET_DIGIT_PX tall (a page of small digits in a large photo).
     """
     first_scale = min(1.0, max_side_px / max(gray.shape))
     small = resize(gray, first_scale)
