@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=positive_int, metavar="PX", help="ask the camera for this frame width")
     parser.add_argument("--height", type=positive_int, metavar="PX", help="ask the camera for this frame height")
     parser.add_argument("--model", metavar="PATH", help="a .tflite or .keras model (default: the shipped model)")
-    parser.add_argument("--polarity", choices=("dark", "light", "auto"), default="dark",
-                        help="dark ink on light paper, light ink on a dark board, or auto per frame")
+    parser.add_argument("--polarity", choices=("dark", "light", "auto"), default="auto",
+                        help="dark ink on light paper, light ink on a dark board, or auto: decided per frame")
     parser.add_argument("--min-confidence", type=probability, default=0.5, metavar="P",
                         help="hide digits the model is less sure of (0..1); higher = fewer false digits")
     parser.add_argument("--headless", action="store_true", help="no window; use with --output and/or --json")

@@ -28,6 +28,7 @@ CROP_GAP_PX = 4
 CONFIDENT = 0.8  # at or above: green; below: amber
 CONFIDENT_COLOR = (90, 200, 70)
 UNSURE_COLOR = (40, 170, 250)
+CLIPPED_COLOR = (170, 170, 170)  # a digit cut by the frame edge: grey, whatever its confidence
 NUMBER_COLOR = (230, 140, 40)
 TEXT_ON_TAG_COLOR = (20, 20, 20)
 HUD_TEXT_COLOR = (240, 240, 240)
@@ -69,8 +70,9 @@ def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of `frame` (as BGR uint8) with each digit boxed and labelled, and each number's text.
 
     Digit labels read "7 98%" (or "7" where that does not fit) above their box where there is room,
-    green when confident and amber when not; a number of two or more digits is underlined and its
-    text tagged below it, or wherever else it covers nothing (see `place_tags`).
+    green when confident, amber when not and grey when the digit is cut by the frame edge; a number of
+    two or more digits is underlined and its text tagged below it, or wherever else it covers nothing
+    (see `place_tags`).
     """
     image = as_bgr(frame)
     scale = ui_scale(image)
@@ -85,6 +87,8 @@ def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
 
 
 def digit_color(digit: Digit) -> tuple:
+    if digit.clipped:
+        return CLIPPED_COLOR
     return CONFIDENT_COLOR if digit.confidence >= CONFIDENT else UNSURE_COLOR
 
 

@@ -12,6 +12,9 @@ from camera_digits import grouping, normalize, segment
 from camera_digits.classifier import REJECT_CLASS
 from camera_digits.results import Box, Digit, Reading
 
+# A digit cut by the frame edge lacks part of its shape: it is read only when the model is this sure of it.
+CLIPPED_MIN_CONFIDENCE = 0.9
+
 
 @dataclass(frozen=True)
 class DebugImages:
@@ -33,15 +36,16 @@ class DigitRecognizer:
     Args:
         classifier: any object with `.predict(crops (N, 28, 28, 1) float32) -> (N, num_classes)` and
             `.num_classes` (10, or 11 where class 10 means "not a digit").
-        polarity: "dark" for dark ink on light paper, "light" for light ink on a dark board, "auto" to decide
-            per frame.
+        polarity: "dark" for dark ink on light paper, "light" for light ink on a dark board, "auto" (the
+            default) to decide per frame: it picked the right one on every stress scene and dev photo and on
+            their negatives.
         min_confidence: a candidate whose best digit probability is lower is not reported; higher = fewer
             false digits, more missed ones.
         max_side_px: frames are processed on a copy whose longest side is at most this; boxes are still
             reported in the original frame's pixels.
     """
 
-    def __init__(self, classifier, polarity: str = "dark", min_confidence: float = 0.5,
+    def __init__(self, classifier, polarity: str = "auto", min_confidence: float = 0.5,
                  max_side_px: int = segment.MAX_SIDE_PX):
         if polarity not in segment.POLARITIES:
             raise ValueError(f"polarity must be one of {', '.join(segment.POLARITIES)}; got {polarity!r}")
@@ -53,7 +57,7 @@ class DigitRecognizer:
         self.max_side_px = max_side_px
 
     @classmethod
-    def load(cls, path=None, polarity: str = "dark", min_confidence: float = 0.5) -> DigitRecognizer:
+    def load(cls, path=None, polarity: str = "auto", min_confidence: float = 0.5) -> DigitRecognizer:
         """A recognizer over the model at `path` (None = the shipped model); raises ModelError if unusable."""
         from camera_digits import classifier
 
@@ -71,7 +75,7 @@ class DigitRecognizer:
         segmented = time.perf_counter()
         crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
         normalized = time.perf_counter()
-        digits = self.classify(crops, found.boxes, found.scale, gray.shape)
+        digits = self.classify(crops, found, gray.shape)
         classified = time.perf_counter()
         ordered, numbers = grouping.group(digits)
         grouped = time.perf_counter()
@@ -82,23 +86,26 @@ class DigitRecognizer:
         }
         return Reading(ordered, numbers, timings_ms), DebugImages(found, crops)
 
-    def classify(self, crops: np.ndarray, boxes: np.ndarray, scale: float, frame_shape) -> list[Digit]:
+    def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape) -> list[Digit]:
         """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call)."""
         if len(crops) == 0:
             return []
         probabilities = np.asarray(self.classifier.predict(crops), np.float32)
-        labels, confidences = accepted(probabilities, self.min_confidence)
+        clipped = np.zeros(len(crops), bool) if found.clipped is None else found.clipped
+        min_confidence = np.where(clipped, max(self.min_confidence, CLIPPED_MIN_CONFIDENCE), self.min_confidence)
+        labels, confidences = accepted(probabilities, min_confidence)
         return [
-            Digit(to_frame_box(boxes[index], scale, frame_shape), int(labels[index]), float(confidences[index]))
+            Digit(to_frame_box(found.boxes[index], found.scale, frame_shape), int(labels[index]),
+                  float(confidences[index]), bool(clipped[index]))
             for index in np.flatnonzero(labels >= 0)
         ]
 
 
-def accepted(probabilities: np.ndarray, min_confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def accepted(probabilities: np.ndarray, min_confidence) -> tuple[np.ndarray, np.ndarray]:
     """Per crop: the digit (-1 if rejected) and its probability, for probabilities (N, 10 or 11).
 
     A crop is rejected when an eleven-class model's most likely class is "not a digit", or when its best
-    digit probability is below min_confidence.
+    digit probability is below min_confidence (one bar for all crops, or one per crop).
     """
     digit_scores = probabilities[:, :REJECT_CLASS]
     labels = digit_scores.argmax(axis=1)

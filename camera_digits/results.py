@@ -56,14 +56,21 @@ class Box:
 
 @dataclass(frozen=True)
 class Digit:
-    """One recognized digit: where it is, which digit, and the model's probability for it."""
+    """One recognized digit: where it is, which digit, and the model's probability for it.
+
+    `clipped` digits reach the frame's border and may be cut by it: a consumer may want to ignore them.
+    """
 
     box: Box
     digit: int
     confidence: float
+    clipped: bool = False
 
     def to_dict(self) -> dict:
-        return {"box": self.box.to_list(), "digit": self.digit, "confidence": round(self.confidence, 4)}
+        entry = {"box": self.box.to_list(), "digit": self.digit, "confidence": round(self.confidence, 4)}
+        if self.clipped:  # only when set, so readers of the earlier output see the same keys
+            entry["clipped"] = True
+        return entry
 
 
 @dataclass(frozen=True)

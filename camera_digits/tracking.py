@@ -25,6 +25,7 @@ class Track:
     label: int
     seen: deque = field(default_factory=deque)  # bool per frame over the presence window, newest last
     votes: deque = field(default_factory=deque)  # (digit, confidence) of the last readings
+    clipped: bool = False  # whether its newest box reaches the frame's border
 
     def vote(self) -> tuple[int, float]:
         """The winning label and its mean confidence; the current label keeps ties (hysteresis)."""
@@ -82,12 +83,13 @@ class Tracker:
         if digit is None:
             return
         track.box = digit.box  # the newest box: averaging boxes would trail behind a moving camera
+        track.clipped = digit.clipped
         track.votes.append((digit.digit, digit.confidence))
         track.label, _ = track.vote()
 
     def _shown_digit(self, track: Track) -> Digit:
         label, confidence = track.vote()
-        return Digit(track.box, label, confidence)
+        return Digit(track.box, label, confidence, track.clipped)
 
 
 def match_boxes(old_boxes: list[Box], new_boxes: list[Box]) -> dict[int, int]:

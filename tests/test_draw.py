@@ -1,9 +1,12 @@
 """Drawing: pure functions that return new BGR images, readable on any frame size and type."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from camera_digits.draw import (
+    CLIPPED_COLOR,
     CONFIDENT_COLOR,
     NUMBER_COLOR,
     UNSURE_COLOR,
@@ -51,6 +54,8 @@ def test_an_empty_reading_draws_nothing():
     (SEVEN, CONFIDENT_COLOR),
     # unsure: amber box
     (TWO, UNSURE_COLOR),
+    # cut by the frame edge: grey, however sure
+    (replace(SEVEN, clipped=True), CLIPPED_COLOR),
 ])
 def test_boxes_are_coloured_by_confidence(digit, color):
     image = draw_reading(gray_frame(), reading_with(digit))

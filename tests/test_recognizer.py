@@ -197,3 +197,23 @@ def test_accepted_refuses_the_reject_class_and_unsure_digits(reject, digit3, num
 
     labels, confidences = accepted(probabilities_of(reject, digit3, num_classes), min_confidence)
     assert labels.tolist() == [label] and confidences[0] == pytest.approx(max(digit3, reject * (num_classes == 10)))
+
+
+def edge_scene():
+    """Scene 3 moved left until its leftmost digit is cut by the frame edge: frame and that digit's x span."""
+    frame, truth = scene()
+    first = min(truth.digits, key=lambda digit: digit.box[0]).box
+    shift = first[0] + 4  # 4 px of the digit fall outside the frame
+    return np.ascontiguousarray(frame[:, shift:]), first[2] - 4
+
+
+@pytest.mark.parametrize("confidence, clipped_read", [(0.95, True), (0.8, False)])
+def test_digits_cut_by_the_frame_edge_need_a_sure_model_and_are_marked(confidence, clipped_read):
+    frame, _ = edge_scene()
+    reading = DigitRecognizer(FakeClassifier((3,), confidence)).recognize(frame)
+    cut = [digit for digit in reading.digits if digit.box.x == 0]
+    assert [digit.clipped for digit in cut] == ([True] if clipped_read else [])
+    assert reading.digits and not any(digit.clipped for digit in reading.digits if digit.box.x > 0)
+    entries = [entry for entry in reading.to_dict()["digits"]]
+    assert sum("clipped" in entry for entry in entries) == int(clipped_read)
+    assert all(entry.get("clipped", True) is True for entry in entries)

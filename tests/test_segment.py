@@ -204,7 +204,97 @@ def test_large_thin_digits_are_not_taken_for_lines(strokes):
     assert boxes[0][3] >= 235  # the whole height, bar included
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 10, 37])
-def test_upper_quartile_is_numpys_75th_percentile(count):
-    heights = np.random.default_rng(count).integers(12, 300, count).astype(np.float64)
-    assert segment.upper_quartile(heights) == np.percentile(heights, 75)
+def polyline_digit_frame(strokes, size=(480, 640), thickness=2):
+    """A gray paper frame with ink polylines `thickness` px wide (a ballpoint on a large digit)."""
+    frame = np.full((*size, 3), 215, np.uint8)
+    for points in strokes:
+        cv2.polylines(frame, [np.int32(points)], False, (70, 40, 30), thickness, cv2.LINE_AA)
+    return frame
+
+
+def test_large_thin_pen_digit_is_a_candidate():
+    # a 4 about 200 px tall in a 2 px ballpoint: its ink covers about 2 % of its box
+    four = [[(300, 100), (240, 250), (360, 250)], [(330, 160), (330, 300)]]
+    boxes = found_boxes(polyline_digit_frame(four))
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert y <= 102 and y + h >= 298 and x <= 242 and x + w >= 358
+
+
+def test_small_digits_below_large_ones_are_candidates():
+    # a row of 120 px digits over a row of 30 px digits: the small ones are a quarter of the large ones' height
+    paper = np.ones((480, 640, 3), np.float32) * PAPER
+    images, _ = mnist_test()
+    truth, x = [], 40
+    for index in DIGITS[:4]:
+        glyph = ink_glyph(images[index], 120)
+        truth.append(write_ink(paper, glyph, x, 40, INK))
+        x += glyph.shape[1] + 40
+    x = 40
+    for index in DIGITS:
+        glyph = ink_glyph(images[index], 30)
+        truth.append(write_ink(paper, glyph, x, 300, INK))
+        x += glyph.shape[1] + 15
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_a_digit_cut_by_the_frame_edge_is_a_clipped_candidate():
+    paper, truth = sheet(DIGITS[:3], height_px=60, size=(300, 640))
+    frame = to_frame(paper)[:, 45:]  # the first digit loses its leftmost 5 pixels
+    found = segment.segment(segment.to_gray(frame))
+    boxes = [tuple(int(value) for value in box) for box in found.boxes]
+    cut = (0, truth[0][1], truth[0][2] - 5, truth[0][3])
+    whole = [(x - 45, y, w, h) for x, y, w, h in truth[1:]]
+    assert matched([cut] + whole, boxes) == 3 and len(boxes) == 3
+    clipped = {box: bool(flag) for box, flag in zip(boxes, found.clipped)}
+    assert [flag for box, flag in clipped.items() if box[0] == 0] == [True]
+    assert sum(clipped.values()) == 1
+
+
+def test_marks_along_the_frame_border_are_not_candidates():
+    # a dark desk strip down the left edge and a shadowed edge along the bottom, beside two whole digits
+    paper, truth = sheet(DIGITS[:2])
+    frame = to_frame(paper)
+    frame[20:260, :12] = 40
+    frame[-8:, 200:500] = 60
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == 2 and len(boxes) == 2
+
+
+def test_a_short_stroke_broken_off_a_digit_joins_it():
+    # a 0 and a short tick close beside it (MNIST writers leave such ticks): one candidate, not a 0 and a 1
+    strokes = [[(90, 60), (60, 100), (70, 150), (110, 150), (120, 100), (90, 60)], [(132, 110), (132, 128)]]
+    boxes = found_boxes(stroke_frame(strokes))
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert x + w >= 133
+
+
+@pytest.mark.parametrize("degrees", [-6, 4, 7])
+def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
+    paper = np.ones((480, 640, 3), np.float32) * PAPER
+    slope = np.tan(np.radians(degrees))
+    for y in range(-120, 600, 28):
+        cv2.line(paper, (0, y), (639, int(y + 639 * slope)), (0.5, 0.45, 0.45), 1, cv2.LINE_AA)
+    paper, truth = sheet(DIGITS, height_px=50, background=paper, size=(480, 640))
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth)
+    assert len(boxes) == len(truth)
+
+
+def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
+    # 50 px digits on a 2400 px page are 13 px at the first pass's 640 px: they are segmented again finer
+    paper = np.ones((1800, 2400, 3), np.float32) * PAPER
+    images, _ = mnist_test()
+    truth = []
+    for row in range(3):
+        x = 200
+        for index in DIGITS:
+            glyph = ink_glyph(images[index + 10 * row], 50)
+            truth.append(write_ink(paper, glyph, x, 400 + 400 * row, INK))
+            x += glyph.shape[1] + 120
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    assert found.scale > 640 / 2400 * 1.25
+    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
