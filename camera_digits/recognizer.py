@@ -1,25 +1,28 @@
-"""DigitRecognizer: frame → segment → normalize → one classifier call → grouping → Reading."""
+"""DigitRecognizer: frame → segment → normalize (+ pieces of possibly glued digits) → one classifier call →
+the most probable reading of each candidate → grouping → Reading."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from camera_digits import grouping, normalize, segment
+from camera_digits import grouping, normalize, segment, split
 from camera_digits.classifier import REJECT_CLASS
 from camera_digits.results import Box, Digit, Reading
 
 
 @dataclass(frozen=True)
 class DebugImages:
-    """What the recognizer saw: the segmentation at the processed size and the crops float32 (N, 28, 28, 1)
-    in [0, 1] it classified, in candidate order."""
+    """What the recognizer saw: the segmentation at the processed size, the crops float32 (N, 28, 28, 1)
+    in [0, 1] of its candidates, in candidate order, and those of the pieces of possibly glued digits
+    (M, 28, 28, 1), all classified in one call."""
 
     segmentation: segment.Segmentation
     crops: np.ndarray
+    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28, 1), np.float32))
 
     @property
     def binary(self) -> np.ndarray:
@@ -70,8 +73,9 @@ class DigitRecognizer:
         found = segment.segment(gray, self.polarity, self.max_side_px)
         segmented = time.perf_counter()
         crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
+        hypotheses, pieces = split.propose(found.labels, found.boxes, found.groups, found.contrast)
         normalized = time.perf_counter()
-        digits = self.classify(crops, found.boxes, found.scale, gray.shape)
+        digits = self.classify(crops, found.boxes, found.scale, gray.shape, hypotheses, pieces)
         classified = time.perf_counter()
         ordered, numbers = grouping.group(digits)
         grouped = time.perf_counter()
@@ -80,18 +84,34 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops)
+        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces)
 
-    def classify(self, crops: np.ndarray, boxes: np.ndarray, scale: float, frame_shape) -> list[Digit]:
-        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call)."""
+    def classify(self, crops: np.ndarray, boxes: np.ndarray, scale: float, frame_shape,
+                 hypotheses: list[split.Hypotheses] = (), pieces: np.ndarray | None = None) -> list[Digit]:
+        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call).
+
+        A candidate with cut `hypotheses` is read as whichever of itself or its pieces (crops `pieces`, in
+        the same call) is the more probable reading.
+        """
         if len(crops) == 0:
             return []
-        probabilities = np.asarray(self.classifier.predict(crops), np.float32)
-        labels, confidences = accepted(probabilities, self.min_confidence)
-        return [
-            Digit(to_frame_box(boxes[index], scale, frame_shape), int(labels[index]), float(confidences[index]))
-            for index in np.flatnonzero(labels >= 0)
-        ]
+        batch = np.concatenate([crops, pieces]) if pieces is not None and len(pieces) else crops
+        probabilities = np.asarray(self.classifier.predict(batch), np.float32)
+        whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
+        labels, confidences = accepted(whole, self.min_confidence)
+        found = [(boxes[index], int(labels[index]), float(confidences[index])) for index in range(len(crops))]
+        for candidate in hypotheses:
+            found[candidate.candidate] = None
+            for span, label in split.best_reading(whole[candidate.candidate], piece_probabilities, candidate):
+                if span < 0:
+                    found.append((boxes[candidate.candidate], int(labels[candidate.candidate]),
+                                  float(confidences[candidate.candidate])))
+                elif label >= 0:
+                    confidence = float(piece_probabilities[candidate.first_row + span, label])
+                    found.append((candidate.boxes[span], label if confidence >= self.min_confidence else -1,
+                                  confidence))
+        return [Digit(to_frame_box(box, scale, frame_shape), label, confidence)
+                for box, label, confidence in filter(None, found) if label >= 0]
 
 
 def accepted(probabilities: np.ndarray, min_confidence: float) -> tuple[np.ndarray, np.ndarray]:

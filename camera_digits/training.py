@@ -27,6 +27,7 @@ from camera_digits.classifier import REJECT_CLASS
 from camera_digits.data import load_mnist
 from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path, write_text_atomic
+from camera_digits.handwriting import font_paths
 from camera_digits.models import ARCHITECTURES, DEFAULT_ARCHITECTURE, build, optimizer_for
 from camera_digits.nondigits import render_nondigits
 from camera_digits.report import write_report_png
@@ -34,7 +35,8 @@ from camera_digits.shutdown import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
-REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
+REJECT_SHARE = 0.2  # non-digit images added per digit image, for models with a reject class
+FINETUNE_LEARNING_RATE = 2e-4  # a tenth of a fresh run's peak: the start model's digits are kept, the reject class grows
 DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "separable": 30, "compact": 20}
 MODEL_STEM = "digits"
 
@@ -58,6 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     parser.add_argument("--no-augment", action="store_true", help="train on the plain MNIST images")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--finetune", metavar="MODEL",
+                        help="start from this .keras model (its architecture) at a low learning rate")
     args = parser.parse_args(argv)
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.arch]
     return args
@@ -108,7 +112,8 @@ def train(args) -> str:
     mnist = load_mnist(args.data)
     model = build_or_resume(args)
     with_reject = model.output_shape[-1] == 11
-    train_split, validation_split = split_validation(mnist, args, with_reject)
+    judge = probabilities_of(model) if args.finetune else None
+    train_split, validation_split = split_validation(mnist, args, with_reject, judge)
     started = time.monotonic()
     history = fit(model, train_split, validation_split, args)
     seconds = time.monotonic() - started
@@ -134,11 +139,35 @@ def build_or_resume(args):
         if not last.is_file():
             raise CameraDigitsError(f"nothing to resume: no checkpoint at {last}; run without --resume")
         return keras.saving.load_model(last, safe_mode=True)
+    if args.finetune:
+        return load_finetune_start(args)
     return build(args.arch)
 
 
-def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
-    """Hold out the last VALIDATION_SIZE shuffled training images; add reject-class shapes if wanted."""
+def load_finetune_start(args):
+    """The .keras model that --finetune starts from; its architecture becomes the run's."""
+    path = Path(args.finetune)
+    if not path.is_file():
+        raise CameraDigitsError(f"no model at {path} to fine-tune; pass the .keras file of a trained model")
+    model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    if model.name not in ARCHITECTURES:
+        raise CameraDigitsError(f"{path} is a {model.name!r} model, not one of {', '.join(ARCHITECTURES)}")
+    args.arch = model.name
+    return model
+
+
+def probabilities_of(model):
+    """crops float32 (N, 28, 28, 1) → class probabilities (N, classes), by `model` (which gives logits)."""
+    return lambda crops: keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(crops, batch_size=1000,
+                                                                                     verbose=0)))
+
+
+def split_validation(mnist, args, with_reject: bool, judge=None) -> tuple[Split, Split]:
+    """Hold out the last VALIDATION_SIZE shuffled training images; add reject-class shapes if wanted.
+
+    The reject shapes made of digits are cut from the same split's digits, so validation stays unseen; a
+    `judge` (crops → probabilities) keeps digit-like fragments out of the reject class.
+    """
     order = np.random.default_rng(args.seed).permutation(len(mnist.y_train))
     validation_size = min(VALIDATION_SIZE, len(order) // 10)
     train_index, validation_index = order[:-validation_size], order[-validation_size:]
@@ -148,7 +177,8 @@ def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
     for index, seed in ((train_index, args.seed + 1), (validation_index, args.seed + 2)):
         images, labels = mnist.x_train[index], mnist.y_train[index].astype(np.int64)
         if with_reject:
-            extra = render_nondigits(max(1, int(len(labels) * REJECT_SHARE)), seed=seed)
+            extra = render_nondigits(max(1, int(len(labels) * REJECT_SHARE)), seed=seed, digits=images,
+                                     fonts=font_paths(), judge=judge)
             images = np.concatenate([images, extra])
             labels = np.concatenate([labels, np.full(len(extra), REJECT_CLASS)])
         splits.append(Split(images, labels))
@@ -171,7 +201,8 @@ def fit(model, train_split: Split, validation_split: Split, args) -> dict[str, l
     state = read_state(args) if args.resume else {"epoch": 0, "history": {}, "best": 0.0}
     if not args.resume:
         steps = args.epochs * int(np.ceil(len(train_split.labels) / args.batch_size))
-        model.compile(optimizer=optimizer_for(args.arch, steps),
+        optimizer = finetune_optimizer(steps) if args.finetune else optimizer_for(args.arch, steps)
+        model.compile(optimizer=optimizer,
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     checkpoint = EpochCheckpoint(checkpoint_dir(args), state)
     model.fit(
@@ -181,6 +212,12 @@ def fit(model, train_split: Split, validation_split: Split, args) -> dict[str, l
         shuffle=False,  # the dataset reshuffles itself every epoch
     )
     return checkpoint.state["history"]
+
+
+def finetune_optimizer(steps: int) -> keras.optimizers.Optimizer:
+    """Adam at FINETUNE_LEARNING_RATE, decaying to 1 % of it over `steps` batches (no warm-up: the weights
+    are trained already)."""
+    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(FINETUNE_LEARNING_RATE, steps, alpha=0.01))
 
 
 def read_state(args) -> dict:
@@ -238,6 +275,8 @@ def describe(args, mnist, history, evaluation, seconds: float, train_count: int)
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "augment": not args.no_augment,
+        "finetuned_from": args.finetune,
+        "reject_fonts": [path.name for path in font_paths()],
         "seed": args.seed,
         "train_images": train_count,
         "validation_accuracy": max(history.get("val_accuracy", [0.0])),
