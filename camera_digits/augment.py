@@ -13,7 +13,7 @@ import tensorflow as tf
 
 MAX_ROTATION_DEG = 12.0  # a camera held about level
 MAX_TILTED_ROTATION_DEG = 30.0  # a tilted page or a rolled camera: digits turned by up to ±30° are read
-TILTED_SHARE = 0.5  # images turned within the wider range; the others stay within the usual one
+TILTED_SHARE = 0.0  # images turned within the wider range; the others stay within the usual one
 MAX_SHEAR = 0.25
 SCALE_RANGE = (0.85, 1.12)
 MAX_SHIFT_PX = 2.5  # imperfect centring of a crop

@@ -40,8 +40,9 @@ def render_nondigits(count: int, seed: int = 0, digits: np.ndarray | None = None
         digits: uint8 (N, 28, 28) MNIST-style training digits to cut fragments and glued pairs from
             (None: no shapes made of digits).
         fonts: handwriting font files for letters and punctuation (empty: stroke-drawn letters only).
-        judge: maps crops float32 (N, 28, 28, 1) to class probabilities (N, ≥ 10); a fragment it reads as a
-            digit with probability ≥ DIGIT_LIKE (the top of a 9 is a 0) is drawn again.
+        judge: maps crops float32 (N, 28, 28, 1) to class probabilities (N, ≥ 10); a fragment, part of a
+            letter, scribble or smudge it reads as a digit with probability ≥ DIGIT_LIKE (the top of a 9 is a
+            0) is drawn again.
     """
     rng = np.random.default_rng(seed)
     painters = [stroked(painter) for painter in STROKED]
@@ -82,6 +83,7 @@ def stroked(painter):
         canvas = np.zeros((CANVAS_PX, CANVAS_PX), np.uint8)
         painter(canvas, rng, stroke_px(rng))
         return canvas
+    paint.judged = painter in JUDGED  # random shapes can happen to be digits
     return paint
 
 
@@ -284,5 +286,6 @@ def smudge(canvas, rng, thickness):
     canvas[(noise > np.quantile(inside, rng.uniform(0.15, 0.45))) & (window > 0)] = 255
 
 
+JUDGED = (scribble, smudge)
 STROKED = (plus, cross, minus, equals, asterisk, hashmark, letter, scribble, blob, corner, specks,
            ruled_piece, grid_piece, smudge)

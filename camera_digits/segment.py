@@ -34,7 +34,7 @@ MAX_STROKE_RATIO = 0.3        # a mark thicker than 30 % of its size is a blob, 
 MIN_DIGIT_HEIGHT_PX = 12      # smaller marks are specks or print
 MIN_RELATIVE_HEIGHT = 0.4     # a candidate shorter than 40 % of the frame's typical digit is punctuation
 MAX_FRAME_FRACTION = 0.8      # a mark this tall relative to the frame is a paper edge, a hand, a shadow
-MAX_ASPECT = 2.2              # width / height; wider marks are dashes, lines or several glued digits
+MAX_ASPECT = 3.5              # width / height; wider marks are dashes or lines; up to it, glued digits go to the splitter
 MAX_INK_DENSITY = 0.8         # a box this full of ink (and not a thin 1) is a blob or a filled shape
 
 

@@ -20,17 +20,19 @@ from camera_digits.classifier import REJECT_CLASS
 from camera_digits.normalize import CROP_SIZE_PX, digit_ink, digit_mask, mnist_glyph, to_unit_range
 
 # Chosen on synthetic glued MNIST pairs (training digits, gaps -15 % to +5 %) and the project's scenes:
-SPLIT_MIN_ASPECT = 0.8     # width / height from which a candidate may be two digits; most single digits are narrower
+SPLIT_MIN_ASPECT = 1.15    # width / height from which a candidate may be two digits; most single digits are narrower
 MIN_VALLEY_ASPECT = 0.45   # narrower candidates ("1", "7") are never split
-DEEP_VALLEY = 0.35         # a valley under this share of the lower of its two side peaks separates two strokes
+DEEP_VALLEY = 0.2          # a valley under this share of the lower of its two side peaks separates two strokes
 MIN_PIECE_ASPECT = 0.12    # piece width / candidate height: a "1" is about this narrow
 MAX_PIECE_ASPECT = 1.3     # a wider piece would itself be several digits
 MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one valley, one cut
-DIGIT_WIDTH_ASPECT = 0.5   # a typical digit's width / height, to guess how many cuts a candidate needs
+CUT_EVERY_ASPECT = 0.6     # one cut hypothesis per this much width / height: more than the digits need, as spares
+TYPICAL_ASPECT = 0.7       # a handwritten digit's usual width / height (MNIST's median is 0.75)
+BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel nearer where two digits would meet
 MAX_CUTS = 5
 MAX_SPAN_CUTS = 3          # a piece spans at most this many cut intervals
 SCRAP_SHARE = 0.2          # a cut-off scrap of the neighbour smaller than this share of a piece's ink is dropped
-MAX_EXTRA_CROPS = 100       # per frame, so a page of scribbles cannot flood the classifier
+MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier
 # Glued digits look like "not a digit" as a whole, and so do parts of digits, so for a candidate with cuts that
 # answer is weaker evidence than a digit: it counts at this weight, for the whole and for each piece.
 REJECT_WEIGHT = 0.3
@@ -56,19 +58,28 @@ class Hypotheses:
     first_row: int
 
 
-def column_valleys(mask: np.ndarray) -> list[int]:
-    """Local minima of the ink column projection of a uint8 (h, w) mask, lowest first, one per valley."""
+def column_valleys(mask: np.ndarray, boundary_weight: float = 0.0) -> list[int]:
+    """Local minima of the ink column projection of a uint8 (h, w) mask, one per valley, best first.
+
+    Best is least ink; with `boundary_weight` > 0 also nearest to where equally wide digits would meet
+    (each pixel of distance counts that many pixels of ink).
+    """
     height, width = mask.shape
     projection = np.convolve(np.count_nonzero(mask, axis=0), np.ones(3) / 3, mode="same")
     margin = max(1, round(MIN_PIECE_ASPECT * height))
     inner = np.arange(margin, width - margin)
     if inner.size == 0:
         return []
-    values = projection[inner]
-    is_minimum = (values <= projection[inner - 1]) & (values <= projection[inner + 1])
+    is_minimum = (projection[inner] <= projection[inner - 1]) & (projection[inner] <= projection[inner + 1])
+    columns = inner[is_minimum]
+    cost = projection[columns]
+    if boundary_weight > 0:
+        digits = max(2, round(width / (TYPICAL_ASPECT * height)))
+        boundaries = width * np.arange(1, digits) / digits
+        cost = cost + boundary_weight * np.abs(columns[:, None] - boundaries[None, :]).min(axis=1)
     spacing = MIN_CUT_SPACING * height
     chosen: list[int] = []
-    for column in inner[is_minimum][np.argsort(values[is_minimum], kind="stable")].tolist():
+    for column in columns[np.argsort(cost, kind="stable")].tolist():
         if all(abs(column - other) >= spacing for other in chosen):
             chosen.append(column)
     return chosen
@@ -90,8 +101,8 @@ def cut_positions(mask: np.ndarray) -> tuple[int, ...]:
     valleys = column_valleys(mask)
     if not valleys or (aspect < SPLIT_MIN_ASPECT and not deep_valley(mask, valleys[0])):
         return ()
-    wanted = min(MAX_CUTS, max(1, round(aspect / DIGIT_WIDTH_ASPECT)))
-    return (0, *sorted(valleys[:wanted]), width)
+    wanted = min(MAX_CUTS, max(1, round(aspect / CUT_EVERY_ASPECT)))
+    return (0, *sorted(column_valleys(mask, BOUNDARY_WEIGHT)[:wanted]), width)
 
 
 def piece_spans(positions: tuple[int, ...], height: int) -> list[tuple[int, int]]:
@@ -117,14 +128,15 @@ def propose(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray 
         if aspects[candidate] < MIN_VALLEY_ASPECT:
             break
         box, group = boxes[candidate], groups[candidate]
-        mask = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
-        positions = cut_positions(mask)
-        spans = piece_spans(positions, mask.shape[0]) if positions else []
+        positions = cut_positions(digit_mask(labels, box, group))
+        spans = piece_spans(positions, int(box[3])) if positions else []
         if not spans or len(glyphs) + len(spans) > max_crops:
             continue
+        # The pieces are cut from the same anti-aliased ink the whole candidate's crop is made of.
+        ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
         piece_boxes, (left, top) = [], box[:2].tolist()
         for first, end in spans:
-            piece = without_scraps(mask[:, positions[first]:positions[end]], first > 0, end < len(positions) - 1)
+            piece = without_scraps(ink[:, positions[first]:positions[end]], first > 0, end < len(positions) - 1)
             glyphs.append(mnist_glyph(piece))
             x, y, w, h = cv2.boundingRect(piece)
             piece_boxes.append((left + positions[first] + x, top + y, max(w, 1), max(h, 1)))
