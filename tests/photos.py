@@ -1,14 +1,26 @@
-"""The labelled real photos beside the repository (../shared/dev-photos): labels and edit-distance scoring.
+"""The labelled real photos beside the repository (../shared/dev-photos): labels, sources and edit-distance scoring.
 
-The photos are not part of the repository; the benchmark and the optional test read them from there.
+The photos are not part of the repository; the benchmark and the real-photo test read them from there.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 PHOTOS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "dev-photos"
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One labelled photo: its file name, its digits as one string in reading order, and where it came from
+    (the repository that published it: photos of one source share a writer, a camera and a paper)."""
+
+    file: str
+    digits: str
+    source: str
 
 
 def edit_distance(first: str, second: str) -> int:
@@ -22,8 +34,37 @@ def edit_distance(first: str, second: str) -> int:
     return previous[-1]
 
 
-def photo_labels(folder: Path) -> list[tuple[str, str]]:
-    """(file, digits as one string in reading order) per labelled photo in `folder`/labels.tsv."""
+def labelled_photos(folder: Path) -> list[Photo]:
+    """Every photo listed in `folder`/labels.tsv (rows of digits separated by "|" in the file)."""
     with open(folder / "labels.tsv", newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t")
-        return [(row["file"], row["digits"].replace("|", "").replace(" ", "")) for row in rows]
+        return [Photo(row["file"], row["digits"].replace("|", "").replace(" ", ""),
+                      row.get("source_repo") or row["file"]) for row in rows]
+
+
+def accuracy(photos: list[Photo], errors: dict[str, int]) -> float:
+    """1 - edit distance / digits over the photos."""
+    return 1 - sum(errors[photo.file] for photo in photos) / max(1, sum(len(photo.digits) for photo in photos))
+
+
+def by_source(photos: list[Photo]) -> dict[str, list[Photo]]:
+    """The photos grouped by source, in order of first appearance."""
+    sources = defaultdict(list)
+    for photo in photos:
+        sources[photo.source].append(photo)
+    return dict(sources)
+
+
+def leave_one_source_out(photos: list[Photo], runs: dict[str, dict[str, int]]) -> tuple[float, dict[str, str]]:
+    """Errors of settings chosen without each source, on that source: (accuracy, {source: setting chosen}).
+
+    runs: per candidate setting, the errors per photo file; ties go to the first setting. With one setting
+    there is nothing to choose and the figure is the all-in one.
+    """
+    errors, chosen = {}, {}
+    for source, held_out in by_source(photos).items():
+        others = [photo for photo in photos if photo.source != source]
+        best = max(runs, key=lambda setting: (accuracy(others, runs[setting]), setting == next(iter(runs))))
+        chosen[source] = best
+        errors.update({photo.file: runs[best][photo.file] for photo in held_out})
+    return accuracy(photos, errors), chosen

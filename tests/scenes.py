@@ -19,10 +19,14 @@ MNIST_TEST_PATH = Path(__file__).resolve().parent / "data" / "mnist_test.npz"
 
 @dataclass(frozen=True)
 class TruthDigit:
-    """One drawn digit: its tight (x, y, w, h) box in frame pixels and its label."""
+    """One drawn digit: its tight (x, y, w, h) box in frame pixels and its label.
+
+    clipped: the frame edge cuts so much of it that reading it is optional; misreading it is still an error.
+    """
 
     box: tuple[int, int, int, int]
     label: int
+    clipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,8 @@ def layout(rng: np.random.Generator, options: SceneOptions, height_px: int):
 
 def write_ink(paper: np.ndarray, glyph: np.ndarray, x: int, y: int, ink: np.ndarray) -> tuple[int, int, int, int]:
     """Blend a glyph's coverage onto the paper in ink colour, in place; returns its tight (x, y, w, h) box."""
-    height, width = glyph.shape
-    region = paper[y:y + height, x:x + width]
+    region = paper[y:y + glyph.shape[0], x:x + glyph.shape[1]]
+    glyph = glyph[:region.shape[0], :region.shape[1]]  # a glyph running off the paper is cut by its edge
     coverage = glyph[..., None]
     region[:] = region * (1 - coverage) + ink * coverage * region
     rows, cols = np.nonzero(glyph > 0.2)
@@ -304,6 +308,8 @@ class Score:
     numbers: int = 0
     numbers_read: int = 0
     on_marks: int = 0  # found "digits" that are the scene's non-digit marks
+    clipped_read: int = 0  # digits cut by the frame edge read right: counted neither way
+    clipped_misread: int = 0  # ... read as another digit: counted as found and not matched
 
     @property
     def recall(self) -> float:
@@ -333,7 +339,8 @@ class Score:
         return self.numbers_read / max(self.numbers, 1)
 
     def add(self, other: Score) -> None:
-        for name in ("truths", "found", "matched", "correct", "numbers", "numbers_read", "on_marks"):
+        for name in ("truths", "found", "matched", "correct", "numbers", "numbers_read", "on_marks",
+                     "clipped_read", "clipped_misread"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -349,12 +356,16 @@ def box_iou(first, second) -> float:
 
 def score_reading(found: list[tuple[tuple[int, int, int, int], int]], truth: SceneTruth,
                   numbers_read: list[str] = (), min_iou: float = 0.5) -> Score:
-    """Match found ((x, y, w, h), digit) pairs to the truth one to one, best overlap first."""
+    """Match found ((x, y, w, h), digit) pairs to the truth one to one, best overlap first.
+
+    A clipped truth digit is optional: found and read right, it counts neither as a truth nor as a find;
+    found and read wrong, it is a find that matches nothing (a false digit); not found, nothing.
+    """
     pairs = sorted(
         ((box_iou(box, digit.box), f, t) for f, (box, _) in enumerate(found) for t, digit in enumerate(truth.digits)),
         reverse=True,
     )
-    used_found, used_truth, correct = set(), set(), 0
+    used_found, used_truth, correct, clipped_read, clipped_misread = set(), set(), 0, 0, 0
     for iou, f, t in pairs:
         if iou < min_iou:
             break
@@ -362,8 +373,16 @@ def score_reading(found: list[tuple[tuple[int, int, int, int], int]], truth: Sce
             continue
         used_found.add(f)
         used_truth.add(t)
-        correct += found[f][1] == truth.digits[t].label
+        right = found[f][1] == truth.digits[t].label
+        if truth.digits[t].clipped:
+            clipped_read += right
+            clipped_misread += not right
+        else:
+            correct += right
     read = sum(text in numbers_read for text in set(truth.numbers))
     on_marks = sum(any(box_iou(box, mark) > 0.1 for mark in truth.marks)
                    for f, (box, _) in enumerate(found) if f not in used_found)
-    return Score(len(truth.digits), len(found), len(used_found), correct, len(set(truth.numbers)), read, on_marks)
+    clipped_truths = sum(digit.clipped for digit in truth.digits)
+    clipped_found = clipped_read + clipped_misread
+    return Score(len(truth.digits) - clipped_truths, len(found) - clipped_read, len(used_found) - clipped_found,
+                 correct, len(set(truth.numbers)), read, on_marks, clipped_read, clipped_misread)

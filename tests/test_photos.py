@@ -1,28 +1,65 @@
-"""Optional: the shipped recognizer on the real phone and webcam photos, when they are beside the repository."""
+"""The shipped recognizer on the real phone and webcam photos beside the repository (../shared/dev-photos).
+
+The photos are not part of the repository but always lie beside it (in CI too): if they are missing, the
+test fails. Where they are absent on purpose, CAMERA_DIGITS_NO_PHOTOS=1 skips it.
+"""
+
+import os
+from pathlib import Path
 
 import cv2
 import pytest
 
 from camera_digits import DigitRecognizer
-from tests.photos import PHOTOS_DIR, edit_distance, photo_labels
+from tests.photos import PHOTOS_DIR, Photo, accuracy, edit_distance, labelled_photos, leave_one_source_out
 
-MIN_PHOTO_ACCURACY = 0.97
+# 1 - edit distance / digits measures 0.9950 (2 errors in 400 digits, 63 photos); the gate is one point below.
+MIN_PHOTO_ACCURACY = 0.985
+NO_PHOTOS_VARIABLE = "CAMERA_DIGITS_NO_PHOTOS"
 
 
-@pytest.mark.skipif(not (PHOTOS_DIR / "labels.tsv").is_file(), reason=f"no photos at {PHOTOS_DIR}")
-def test_real_photos_are_read_in_order():
+def require_photos(folder: Path) -> Path:
+    """The photo folder; skips only when the environment says the photos are absent on purpose, else fails."""
+    if os.environ.get(NO_PHOTOS_VARIABLE) == "1":
+        pytest.skip(f"{NO_PHOTOS_VARIABLE}=1: the real photos are absent on purpose")
+    if not (folder / "labels.tsv").is_file():
+        pytest.fail(f"no photos at {folder} (../shared/dev-photos beside the repository); "
+                    f"set {NO_PHOTOS_VARIABLE}=1 where they are absent on purpose")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def readings():
+    """(photo, digits read in order) for every labelled photo."""
+    folder = require_photos(PHOTOS_DIR)
     recognizer = DigitRecognizer.load()
-    errors = digits = 0
-    failures = []
-    for file, expected in photo_labels(PHOTOS_DIR):
-        frame = cv2.imread(str(PHOTOS_DIR / file), cv2.IMREAD_COLOR)
-        got = "".join(str(digit.digit) for digit in recognizer.recognize(frame).digits)
-        distance = edit_distance(expected, got)
-        errors, digits = errors + distance, digits + len(expected)
-        if distance:
-            failures.append(f"{file}: expected {expected}, got {got}")
-    accuracy = 1 - errors / digits
+    results = []
+    for photo in labelled_photos(folder):
+        frame = cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR)
+        results.append((photo, "".join(str(digit.digit) for digit in recognizer.recognize(frame).digits)))
+    return results
+
+
+def test_real_photos_are_read_in_order(readings):
+    errors = sum(edit_distance(photo.digits, got) for photo, got in readings)
+    accuracy = 1 - errors / sum(len(photo.digits) for photo, _ in readings)
+    failures = [f"{photo.file}: expected {photo.digits}, got {got}" for photo, got in readings if got != photo.digits]
     assert accuracy >= MIN_PHOTO_ACCURACY, f"accuracy {accuracy:.4f}; " + "; ".join(failures)
+
+
+def test_every_single_digit_photo_is_read_right(readings):
+    singles = [(photo, got) for photo, got in readings if len(photo.digits) == 1]
+    assert len(singles) >= 9
+    assert [(photo.file, got) for photo, got in singles if got != photo.digits] == []
+
+
+def test_missing_photos_fail_unless_declared_absent(tmp_path, monkeypatch):
+    monkeypatch.delenv(NO_PHOTOS_VARIABLE, raising=False)
+    with pytest.raises(pytest.fail.Exception, match="no photos at"):
+        require_photos(tmp_path)
+    monkeypatch.setenv(NO_PHOTOS_VARIABLE, "1")
+    with pytest.raises(pytest.skip.Exception):
+        require_photos(tmp_path)
 
 
 @pytest.mark.parametrize("expected, got, distance", [
@@ -34,3 +71,16 @@ def test_real_photos_are_read_in_order():
 ])
 def test_edit_distance_counts_misses_extras_and_wrong_labels(expected, got, distance):
     assert edit_distance(expected, got) == distance
+
+
+def test_leave_one_source_out_chooses_each_setting_without_the_source_it_is_measured_on():
+    photos = [Photo("a1", "1234", "A"), Photo("a2", "5678", "A"), Photo("b1", "12", "B"), Photo("c1", "34", "C")]
+    runs = {
+        "shipped": {"a1": 0, "a2": 0, "b1": 1, "c1": 1},  # best on A and all in
+        "tuned": {"a1": 2, "a2": 2, "b1": 0, "c1": 0},    # best on B and on C
+    }
+    figure, chosen = leave_one_source_out(photos, runs)
+    assert chosen == {"A": "tuned", "B": "shipped", "C": "shipped"}
+    assert figure == accuracy(photos, {"a1": 2, "a2": 2, "b1": 1, "c1": 1}) == 0.5
+    assert leave_one_source_out(photos, {"shipped": runs["shipped"]})[0] == accuracy(photos, runs["shipped"])
+
