@@ -98,7 +98,8 @@ def report_letters(model, folder: Path) -> None:
 def report_digit_shapes(model) -> None:
     images, _ = mnist_test()
     rng = np.random.default_rng(0)
-    for name, painter in (("glued MNIST test pairs", GluedPair(images)), ("parts of MNIST test digits", DigitFragment(images))):
+    painters = {"glued MNIST test pairs": GluedPair(images), "parts of MNIST test digits": DigitFragment(images)}
+    for name, painter in painters.items():
         crops = to_unit_range(np.stack([draw(painter, rng) for _ in range(SHAPES_PER_KIND)])[..., None])
         print(f"{name} ({SHAPES_PER_KIND}): share rejected {rejected(model.predict(crops)).mean():.4f}")
 

@@ -11,9 +11,7 @@ import math
 
 import tensorflow as tf
 
-MAX_ROTATION_DEG = 12.0  # a camera held about level
-MAX_TILTED_ROTATION_DEG = 30.0  # a tilted page or a rolled camera: digits turned by up to ±30° are read
-TILTED_SHARE = 0.0  # images turned within the wider range; the others stay within the usual one
+MAX_ROTATION_DEG = 12.0
 MAX_SHEAR = 0.25
 SCALE_RANGE = (0.85, 1.12)
 MAX_SHIFT_PX = 2.5  # imperfect centring of a crop
@@ -40,9 +38,7 @@ def uniform(batch_size, low, high):
 def random_affine(images: tf.Tensor) -> tf.Tensor:
     """Rotate, shear, scale and shift each image about its centre by its own random amount."""
     batch_size = tf.shape(images)[0]
-    tilted = uniform(batch_size, 0.0, 1.0) < TILTED_SHARE
-    max_angle = tf.where(tilted, math.radians(MAX_TILTED_ROTATION_DEG), math.radians(MAX_ROTATION_DEG))
-    angle = uniform(batch_size, -1.0, 1.0) * max_angle
+    angle = uniform(batch_size, -1.0, 1.0) * math.radians(MAX_ROTATION_DEG)
     shear = uniform(batch_size, -MAX_SHEAR, MAX_SHEAR)
     scale_x = uniform(batch_size, *SCALE_RANGE)
     scale_y = scale_x * uniform(batch_size, 0.92, 1.08)

@@ -23,9 +23,6 @@ GLYPH_SIZE_PX = 96  # font size the glyphs are drawn at, about the scale of the 
 REJECT_GLYPHS = "AEFHKMNPRVWXYaehkmnrtvwx?@%&#>~^*+=-"
 
 
-DIGITS = "0123456789"
-
-
 def font_paths(folder: Path = FONTS_DIR, held_out: bool = False) -> list[Path]:
     """The font files in `folder`, sorted: all but HELD_OUT_FONT, or (held_out=True) only that one."""
     if not folder.is_dir():
@@ -59,16 +56,3 @@ def glyph_mask(text: str, font_path: Path, stroke_px: int = 0) -> np.ndarray:
         return np.zeros((0, 0), np.uint8)
     return mask[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
 
-
-def render_font_digits(count: int, fonts: list[Path], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`count` digits drawn in the fonts with random pen widths, MNIST-normalized: images uint8 (count, 28,
-    28), white ink on black, and their labels (count,). Empty arrays without fonts."""
-    from camera_digits.normalize import mnist_glyph
-
-    if not fonts or count == 0:
-        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(10, size=count)
-    images = np.stack([mnist_glyph(glyph_mask(DIGITS[label], fonts[int(rng.integers(len(fonts)))],
-                                              int(rng.integers(0, 5)))) for label in labels])
-    return images, labels.astype(np.int64)

@@ -108,8 +108,8 @@ class DigitRecognizer:
                                   float(confidences[candidate.candidate])))
                 elif label >= 0:
                     confidence = float(piece_probabilities[candidate.first_row + span, label])
-                    found.append((candidate.boxes[span], label if confidence >= self.min_confidence else -1,
-                                  confidence))
+                    sure = confidence >= max(self.min_confidence, split.PIECE_MIN_CONFIDENCE)
+                    found.append((candidate.boxes[span], label if sure else -1, confidence))
         return [Digit(to_frame_box(box, scale, frame_shape), label, confidence)
                 for box, label, confidence in filter(None, found) if label >= 0]
 

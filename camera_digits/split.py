@@ -19,9 +19,10 @@ import numpy as np
 from camera_digits.classifier import REJECT_CLASS
 from camera_digits.normalize import CROP_SIZE_PX, digit_ink, digit_mask, mnist_glyph, to_unit_range
 
-# Chosen on synthetic glued MNIST pairs (training digits, gaps -15 % to +5 %) and the project's scenes:
-SPLIT_MIN_ASPECT = 1.15    # width / height from which a candidate may be two digits; most single digits are narrower
-MIN_VALLEY_ASPECT = 0.45   # narrower candidates ("1", "7") are never split
+# Chosen on glued pairs of MNIST training digits (tests/touching.py, gaps -15 % to +5 %), scenes of seeds 200-299
+# and the `tune` seeds of the touching and distractor stress scenes, with fine-tuned and shipped models alike:
+SPLIT_MIN_ASPECT = 1.3     # width / height from which a candidate may be two digits (1.15: 3 % more, 2× crops)
+MIN_VALLEY_ASPECT = 0.7    # narrower candidates ("1", "7") are never split (0.45 read no more pairs, slower)
 DEEP_VALLEY = 0.2          # a valley under this share of the lower of its two side peaks separates two strokes
 MIN_PIECE_ASPECT = 0.12    # piece width / candidate height: a "1" is about this narrow
 MAX_PIECE_ASPECT = 1.3     # a wider piece would itself be several digits
@@ -32,12 +33,14 @@ BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel ne
 MAX_CUTS = 5
 MAX_SPAN_CUTS = 3          # a piece spans at most this many cut intervals
 SCRAP_SHARE = 0.2          # a cut-off scrap of the neighbour smaller than this share of a piece's ink is dropped
-MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier
+MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier (40 cut off glued pairs)
 # Glued digits look like "not a digit" as a whole, and so do parts of digits, so for a candidate with cuts that
 # answer is weaker evidence than a digit: it counts at this weight, for the whole and for each piece.
-REJECT_WEIGHT = 0.3
+REJECT_WEIGHT = 0.3  # 0.6 lost a tenth of the touching digits for a few points of precision among letters
+# A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
+PIECE_MIN_CONFIDENCE = 0.9  # 0.5: 6 points less precision among letters; 0.97: 2 % fewer touching digits
 # Most candidates are one digit: each piece of a reading costs this factor, so a split must be clearly better.
-PIECE_PRIOR = 0.8
+PIECE_PRIOR = 0.8  # 1.0 read a looped "2" as "12"; 0.5 lost a fifth of the touching digits
 
 
 @dataclass(frozen=True)
@@ -58,21 +61,21 @@ class Hypotheses:
     first_row: int
 
 
-def column_valleys(mask: np.ndarray, boundary_weight: float = 0.0) -> list[int]:
-    """Local minima of the ink column projection of a uint8 (h, w) mask, one per valley, best first.
+def column_valleys(projection: np.ndarray, height: int, boundary_weight: float = 0.0) -> list[int]:
+    """Local minima of an ink column projection (ink pixels per column of a candidate `height` tall), one per
+    valley, best first.
 
     Best is least ink; with `boundary_weight` > 0 also nearest to where equally wide digits would meet
     (each pixel of distance counts that many pixels of ink).
     """
-    height, width = mask.shape
-    projection = np.convolve(np.count_nonzero(mask, axis=0), np.ones(3) / 3, mode="same")
+    width = len(projection)
+    smooth = np.convolve(projection, np.ones(3) / 3, mode="same")
     margin = max(1, round(MIN_PIECE_ASPECT * height))
     inner = np.arange(margin, width - margin)
     if inner.size == 0:
         return []
-    is_minimum = (projection[inner] <= projection[inner - 1]) & (projection[inner] <= projection[inner + 1])
-    columns = inner[is_minimum]
-    cost = projection[columns]
+    columns = inner[(smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])]
+    cost = smooth[columns]
     if boundary_weight > 0:
         digits = max(2, round(width / (TYPICAL_ASPECT * height)))
         boundaries = width * np.arange(1, digits) / digits
@@ -85,9 +88,8 @@ def column_valleys(mask: np.ndarray, boundary_weight: float = 0.0) -> list[int]:
     return chosen
 
 
-def deep_valley(mask: np.ndarray, column: int) -> bool:
+def deep_valley(projection: np.ndarray, column: int) -> bool:
     """Whether far less ink crosses `column` than the tallest columns on both sides of it."""
-    projection = np.count_nonzero(mask, axis=0)
     lower_peak = min(projection[:column].max(initial=0), projection[column:].max(initial=0))
     return projection[column] < DEEP_VALLEY * lower_peak
 
@@ -98,11 +100,12 @@ def cut_positions(mask: np.ndarray) -> tuple[int, ...]:
     aspect = width / max(height, 1)
     if aspect < MIN_VALLEY_ASPECT:
         return ()
-    valleys = column_valleys(mask)
-    if not valleys or (aspect < SPLIT_MIN_ASPECT and not deep_valley(mask, valleys[0])):
+    projection = np.count_nonzero(mask, axis=0)
+    valleys = column_valleys(projection, height)
+    if not valleys or (aspect < SPLIT_MIN_ASPECT and not deep_valley(projection, valleys[0])):
         return ()
     wanted = min(MAX_CUTS, max(1, round(aspect / CUT_EVERY_ASPECT)))
-    return (0, *sorted(column_valleys(mask, BOUNDARY_WEIGHT)[:wanted]), width)
+    return (0, *sorted(column_valleys(projection, height, BOUNDARY_WEIGHT)[:wanted]), width)
 
 
 def piece_spans(positions: tuple[int, ...], height: int) -> list[tuple[int, int]]:
@@ -126,7 +129,7 @@ def propose(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray 
     hypotheses, glyphs = [], []
     for candidate in np.argsort(-aspects, kind="stable").tolist():
         if aspects[candidate] < MIN_VALLEY_ASPECT:
-            break
+            break  # the rest are narrower still
         box, group = boxes[candidate], groups[candidate]
         positions = cut_positions(digit_mask(labels, box, group))
         spans = piece_spans(positions, int(box[3])) if positions else []
