@@ -1,14 +1,15 @@
-"""DigitRecognizer: frame → segment → normalize → one classifier call → grouping → Reading."""
+"""DigitRecognizer: frame → segment → normalize (+ pieces of possibly glued digits) → one classifier call →
+the most probable reading of each candidate → grouping → Reading."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from camera_digits import grouping, normalize, segment
+from camera_digits import grouping, normalize, segment, split
 from camera_digits.classifier import REJECT_CLASS
 from camera_digits.results import Box, Digit, Reading
 
@@ -18,11 +19,13 @@ CLIPPED_MIN_CONFIDENCE = 0.9
 
 @dataclass(frozen=True)
 class DebugImages:
-    """What the recognizer saw: the segmentation at the processed size and the crops float32 (N, 28, 28, 1)
-    in [0, 1] it classified, in candidate order."""
+    """What the recognizer saw: the segmentation at the processed size, the crops float32 (N, 28, 28, 1)
+    in [0, 1] of its candidates, in candidate order, and those of the pieces of possibly glued digits
+    (M, 28, 28, 1), all classified in one call."""
 
     segmentation: segment.Segmentation
     crops: np.ndarray
+    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28, 1), np.float32))
 
     @property
     def binary(self) -> np.ndarray:
@@ -74,8 +77,9 @@ class DigitRecognizer:
         found = segment.segment(gray, self.polarity, self.max_side_px)
         segmented = time.perf_counter()
         crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
+        hypotheses, pieces = split.propose(found.labels, found.boxes, found.groups, found.contrast)
         normalized = time.perf_counter()
-        digits = self.classify(crops, found, gray.shape)
+        digits = self.classify(crops, found, gray.shape, hypotheses, pieces)
         classified = time.perf_counter()
         ordered, numbers = grouping.group(digits)
         grouped = time.perf_counter()
@@ -84,21 +88,44 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops)
+        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces)
 
-    def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape) -> list[Digit]:
-        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call)."""
+    def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape,
+                 hypotheses: list[split.Hypotheses] = (), pieces: np.ndarray | None = None) -> list[Digit]:
+        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call).
+
+        A candidate with cut `hypotheses` is read as whichever of itself or its pieces (crops `pieces`, in
+        the same call) is the more probable reading. A candidate cut by the frame edge, and a piece of it
+        that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure.
+        """
         if len(crops) == 0:
             return []
-        probabilities = np.asarray(self.classifier.predict(crops), np.float32)
+        batch = np.concatenate([crops, pieces]) if pieces is not None and len(pieces) else crops
+        probabilities = np.asarray(self.classifier.predict(batch), np.float32)
+        whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
         clipped = np.zeros(len(crops), bool) if found.clipped is None else found.clipped
-        min_confidence = np.where(clipped, max(self.min_confidence, CLIPPED_MIN_CONFIDENCE), self.min_confidence)
-        labels, confidences = accepted(probabilities, min_confidence)
-        return [
-            Digit(to_frame_box(found.boxes[index], found.scale, frame_shape), int(labels[index]),
-                  float(confidences[index]), bool(clipped[index]))
-            for index in np.flatnonzero(labels >= 0)
-        ]
+        labels, confidences = accepted(whole, self.min_confidence_of(clipped))
+        readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
+                    for index in range(len(crops))]
+        for candidate in hypotheses:
+            index = candidate.candidate
+            readings[index] = None
+            for span, label in split.best_reading(whole[index], piece_probabilities, candidate):
+                if span < 0:
+                    readings.append((found.boxes[index], int(labels[index]), float(confidences[index]),
+                                     bool(clipped[index])))
+                elif label >= 0:
+                    box = candidate.boxes[span]
+                    piece_clipped = bool(clipped[index]) and bool(segment.touches_frame(np.asarray([box]), found.labels.shape)[0])
+                    confidence = float(piece_probabilities[candidate.first_row + span, label])
+                    bar = max(split.PIECE_MIN_CONFIDENCE, float(self.min_confidence_of(piece_clipped)))
+                    readings.append((box, label if confidence >= bar else -1, confidence, piece_clipped))
+        return [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
+                for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
+
+    def min_confidence_of(self, clipped):
+        """The confidence a digit needs: higher where it is cut by the frame edge (bool or bool array)."""
+        return np.where(clipped, max(self.min_confidence, CLIPPED_MIN_CONFIDENCE), self.min_confidence)
 
 
 def accepted(probabilities: np.ndarray, min_confidence) -> tuple[np.ndarray, np.ndarray]:

@@ -42,7 +42,7 @@ def test_one_predict_call_per_frame_and_timings():
     frame, truth = scene()
     reading, debug = DigitRecognizer(fake).recognize_debug(frame)
     assert len(fake.calls) == 1 and fake.calls[0][1:] == (28, 28, 1)
-    assert isinstance(debug, DebugImages) and debug.crops.shape == fake.calls[0]
+    assert isinstance(debug, DebugImages) and len(debug.crops) + len(debug.pieces) == fake.calls[0][0]
     assert debug.binary.dtype == np.uint8 and set(np.unique(debug.binary)) <= {0, 255}
     assert set(reading.timings_ms) == STAGES and all(value >= 0 for value in reading.timings_ms.values())
     assert len(reading.digits) >= len(truth.digits)

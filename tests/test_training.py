@@ -63,7 +63,7 @@ def test_digitnet_run_adds_the_reject_class(tmp_path, small_mnist_npz):
     assert run_train(small_mnist_npz, out, "--no-augment") == 0
     metadata = json.loads((out / "digits.json").read_text())
     assert metadata["classes"][-1] == "reject" and metadata["augment"] is False
-    assert metadata["train_images"] == 330  # 300 digits + 10 % non-digit shapes
+    assert metadata["train_images"] == 360  # 300 digits + 20 % non-digit shapes
     assert load_classifier(out / "digits.tflite").num_classes == 11
 
 

@@ -1,35 +1,171 @@
-"""Non-digit shapes for the model's reject class: signs, letters, scribbles, blobs and paper marks.
+"""Non-digit shapes for the model's reject class: what paper holds besides digits.
 
-Each shape is drawn as an ink mask and normalized by the camera path's own `normalize_mask`, so the
-model sees these exactly as it will see a sign or a scribble on paper, and learns to say "not a digit".
-Shapes that a digit can look like (O, l, I, S, Z, B, G, q) are left out.
+Signs, letters and punctuation (stroke-drawn and in handwriting fonts), scribbles, blobs and smudges, pieces
+of ruled and grid lines, and what segmentation can cut out of real digits: a part of a digit, a digit cut by
+the frame edge with too little left to read, two digits glued into one candidate. Each shape is drawn as a
+binary ink mask and normalized by the camera path's own `mnist_glyph`, so the model sees these exactly as it
+will see them on paper, and learns to say "not a digit". Shapes that a digit can look like are left out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from camera_digits.normalize import normalize_mask
+from camera_digits.training.handwriting import REJECT_GLYPHS, glyph_mask
+from camera_digits.normalize import mnist_glyph
 
 SCALE = 4  # drawn at 4× the 28×28 field, like a digit a few times larger than the crop
 CANVAS_PX = 28 * SCALE
 BOX_LOW, BOX_HIGH = 4 * SCALE, 24 * SCALE  # the central 20×20 that MNIST digits are fitted into
 LETTERS = "ACEFHKMNPRUVWXYaehkmnruvwx"
+HERSHEY_GLYPHS = LETTERS + "?@%&#>~^"
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
+GLUED_GAP = (-0.15, 0.05)      # gap between glued digits, a share of the left digit's width (< 0: overlap)
+FRAGMENT_SHARE = (0.15, 0.45)  # share of a digit's height or width a fragment keeps: too little to read
+GLYPH_PART_SHARE = (0.35, 0.65)  # share of a wide glyph's width that a cut through it keeps
+# A fragment the judge reads as a digit this surely is left out: the top of a 9 is a 0. Set so that the
+# MNIST validation digits keep their accuracy (0.9 let "(" and "L"-like fragments swallow open 0s and 6s).
+DIGIT_LIKE = 0.5
 
 
-def render_nondigits(count: int, seed: int = 0) -> np.ndarray:
-    """`count` reject-class images: (count, 28, 28) uint8, white ink on black."""
+def render_nondigits(count: int, seed: int = 0, digits: np.ndarray | None = None,
+                     fonts: Sequence[Path] = (), judge: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """`count` reject-class images: (count, 28, 28) uint8, white ink on black.
+
+    Args:
+        digits: uint8 (N, 28, 28) MNIST-style training digits to cut fragments and glued pairs from
+            (None: no shapes made of digits).
+        fonts: handwriting font files for letters and punctuation (empty: stroke-drawn letters only).
+        judge: maps crops float32 (N, 28, 28, 1) to class probabilities (N, ≥ 10); a fragment, part of a
+            letter, scribble or smudge it reads as a digit with probability ≥ DIGIT_LIKE (the top of a 9 is a
+            0) is drawn again.
+    """
     rng = np.random.default_rng(seed)
-    painters = (plus, cross, minus, equals, asterisk, hashmark, letter, scribble, blob, corner, specks)
-    images = np.empty((count, 28, 28), np.uint8)
-    for index in range(count):
-        canvas = np.zeros((CANVAS_PX, CANVAS_PX), np.uint8)
-        painters[index % len(painters)](canvas, rng, stroke_px(rng))
-        canvas[:] = np.where(canvas >= 128, 255, 0).astype(np.uint8)  # binary, as segmentation hands it over
-        images[index] = np.round(normalize_mask(canvas) * 255).astype(np.uint8)
+    painters = [stroked(painter) for painter in STROKED]
+    if fonts:
+        painters += [FontGlyph(list(fonts))] * 6 + [GlyphPart(list(fonts))]
+    if digits is not None and len(digits):
+        painters += [DigitFragment(digits)] * 3 + [GluedPair(digits)] * 4
+    kinds = [painters[index % len(painters)] for index in range(count)]
+    images = np.stack([draw(kind, rng) for kind in kinds]) if count else np.empty((0, 28, 28), np.uint8)
+    if judge is not None:
+        redraw_digit_like(images, kinds, rng, judge)
     return images
+
+
+def draw(painter, rng) -> np.ndarray:
+    """One shape, binary as segmentation hands it over, then MNIST-normalized: uint8 (28, 28)."""
+    return mnist_glyph(np.where(painter(rng) >= 128, 255, 0).astype(np.uint8))
+
+
+def redraw_digit_like(images: np.ndarray, kinds: list, rng, judge, rounds: int = 4) -> None:
+    """Draw again, in place, the fragments the judge reads as a digit; after a few rounds, blank them."""
+    pending = np.array([getattr(kind, "judged", False) for kind in kinds])
+    for _ in range(rounds):
+        rows = np.flatnonzero(pending)
+        if rows.size == 0:
+            return
+        probabilities = np.asarray(judge(images[rows][..., None].astype(np.float32) / 255.0))
+        digit_like = probabilities[:, :10].max(axis=1) >= DIGIT_LIKE
+        pending[rows[~digit_like]] = False
+        for row in rows[digit_like]:
+            images[row] = draw(kinds[row], rng)
+    images[pending] = 0  # an empty crop is rejected too, and never reaches the model from the camera
+
+
+def stroked(painter):
+    """A painter of (canvas, rng, thickness) as one of rng → canvas uint8 (CANVAS_PX, CANVAS_PX)."""
+    def paint(rng) -> np.ndarray:
+        canvas = np.zeros((CANVAS_PX, CANVAS_PX), np.uint8)
+        painter(canvas, rng, stroke_px(rng))
+        return canvas
+    paint.judged = painter in JUDGED  # random shapes can happen to be digits
+    return paint
+
+
+class FontGlyph:
+    """A letter or punctuation mark in a handwriting font, with a random extra pen width."""
+
+    def __init__(self, fonts: list[Path]):
+        self.fonts = fonts
+
+    def __call__(self, rng) -> np.ndarray:
+        text = str(rng.choice(list(REJECT_GLYPHS)))
+        mask = glyph_mask(text, self.fonts[int(rng.integers(len(self.fonts)))], int(rng.integers(0, 5)))
+        return mask if mask.size else np.zeros((CANVAS_PX, CANVAS_PX), np.uint8)
+
+
+class GlyphPart(FontGlyph):
+    """The left or right part of a wide letter, as a cut between glued digits would leave it."""
+
+    judged = True
+
+    def __call__(self, rng) -> np.ndarray:
+        mask = super().__call__(rng)
+        keep = max(1, round(mask.shape[1] * rng.uniform(*GLYPH_PART_SHARE)))
+        return mask[:, :keep] if rng.random() < 0.5 else mask[:, -keep:]
+
+
+def digit_ink(digits: np.ndarray, rng) -> np.ndarray:
+    """A random digit at SCALE× as a binary mask, tight around its ink."""
+    digit = cv2.resize(digits[int(rng.integers(len(digits)))], None, fx=SCALE, fy=SCALE,
+                       interpolation=cv2.INTER_LINEAR)
+    mask = np.where(digit >= 128, 255, 0).astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(mask)
+    return mask[y:y + h, x:x + w]
+
+
+class DigitFragment:
+    """What is left of a digit cut by the frame edge (a band along one side) or a quarter of one."""
+
+    judged = True
+
+    def __init__(self, digits: np.ndarray):
+        self.digits = digits
+
+    def __call__(self, rng) -> np.ndarray:
+        mask = digit_ink(self.digits, rng)
+        height, width = mask.shape
+        keep_rows = max(1, round(height * rng.uniform(*FRAGMENT_SHARE)))
+        keep_columns = max(1, round(width * rng.uniform(*FRAGMENT_SHARE)))
+        side = int(rng.integers(6))
+        if side == 0:
+            return mask[:keep_rows]
+        if side == 1:
+            return mask[-keep_rows:]
+        if side == 2:
+            return mask[:, :keep_columns]
+        if side == 3:
+            return mask[:, -keep_columns:]
+        rows = slice(None, keep_rows) if rng.random() < 0.5 else slice(-keep_rows, None)
+        return mask[rows, :keep_columns] if side == 4 else mask[rows, -keep_columns:]
+
+
+class GluedPair:
+    """Two digits touching or overlapping side by side, as one candidate: the splitter's job, not one digit."""
+
+    def __init__(self, digits: np.ndarray):
+        self.digits = digits
+
+    def __call__(self, rng) -> np.ndarray:
+        left, right = digit_ink(self.digits, rng), digit_ink(self.digits, rng)
+        ratio = rng.uniform(0.85, 1.15) * left.shape[0] / right.shape[0]
+        right = cv2.resize(right, None, fx=ratio, fy=ratio, interpolation=cv2.INTER_NEAREST)
+        gap = round(rng.uniform(*GLUED_GAP) * left.shape[1])
+        shift = round(rng.uniform(-0.1, 0.1) * left.shape[0])
+        top = max(0, -shift)
+        height = max(top + left.shape[0], top + shift + right.shape[0])
+        width = max(left.shape[1], left.shape[1] + gap + right.shape[1])
+        canvas = np.zeros((height, width), np.uint8)
+        canvas[top:top + left.shape[0], :left.shape[1]] = left
+        x = max(0, left.shape[1] + gap)
+        place = canvas[top + shift:top + shift + right.shape[0], x:x + right.shape[1]]
+        np.maximum(place, right[:place.shape[0], :place.shape[1]], out=place)
+        return canvas
 
 
 def stroke_px(rng) -> int:
@@ -83,7 +219,7 @@ def hashmark(canvas, rng, thickness):
 
 
 def letter(canvas, rng, thickness):
-    text = str(rng.choice(list(LETTERS)))
+    text = str(rng.choice(list(HERSHEY_GLYPHS)))
     font = int(rng.choice(FONTS))
     weight = max(2, thickness // 2)
     (width, height), _ = cv2.getTextSize(text, font, 1.0, weight)
@@ -115,3 +251,41 @@ def specks(canvas, rng, thickness):
     for _ in range(int(rng.integers(3, 9))):
         center = tuple(int(v) for v in rng.integers(BOX_LOW, BOX_HIGH, size=2))
         cv2.circle(canvas, center, int(rng.integers(1, 3)) * SCALE, 255, -1, cv2.LINE_AA)
+
+
+def ruled_piece(canvas, rng, thickness):
+    # What line removal leaves of closely ruled paper: a few parallel rules at a slant of up to 8°.
+    slope, spacing = np.tan(np.radians(rng.uniform(-8, 8))), int(rng.integers(5, 9)) * SCALE
+    first = CANVAS_PX // 2 - spacing * int(rng.integers(0, 2))
+    for index in range(int(rng.integers(2, 4))):
+        y = first + index * spacing
+        start, end = (BOX_LOW, y - slope * CANVAS_PX / 4), (BOX_HIGH, y + slope * CANVAS_PX / 4)
+        line(canvas, rng, np.round(start).astype(int), np.round(end).astype(int), max(2, thickness // 2))
+
+
+def grid_piece(canvas, rng, thickness):
+    # A patch of squared paper: a few crossing lines whose ends stop at random, like a torn-out net.
+    slope, spacing = np.tan(np.radians(rng.uniform(-8, 8))), int(rng.integers(6, 11)) * SCALE
+    weight = max(2, thickness // 2)
+    for offset in range(BOX_LOW, BOX_HIGH + 1, spacing):
+        low, high = int(rng.integers(BOX_LOW, CANVAS_PX // 2)), int(rng.integers(CANVAS_PX // 2, BOX_HIGH))
+        cv2.line(canvas, (low, round(offset + slope * (low - CANVAS_PX / 2))),
+                 (high, round(offset + slope * (high - CANVAS_PX / 2))), 255, weight, cv2.LINE_AA)
+        low, high = int(rng.integers(BOX_LOW, CANVAS_PX // 2)), int(rng.integers(CANVAS_PX // 2, BOX_HIGH))
+        cv2.line(canvas, (round(offset - slope * (low - CANVAS_PX / 2)), low),
+                 (round(offset - slope * (high - CANVAS_PX / 2)), high), 255, weight, cv2.LINE_AA)
+
+
+def smudge(canvas, rng, thickness):
+    # A rubbed-out or smeared patch: smooth noise cut at a low level, ragged and holed, inside an ellipse.
+    noise = cv2.GaussianBlur(rng.random((CANVAS_PX, CANVAS_PX)).astype(np.float32), (0, 0), 2.5 * SCALE)
+    window = np.zeros_like(canvas)
+    axes = (int(rng.integers(5, 10)) * SCALE, int(rng.integers(4, 9)) * SCALE)
+    cv2.ellipse(window, (CANVAS_PX // 2, CANVAS_PX // 2), axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    inside = noise[window > 0]
+    canvas[(noise > np.quantile(inside, rng.uniform(0.15, 0.45))) & (window > 0)] = 255
+
+
+JUDGED = (scribble, smudge)
+STROKED = (plus, cross, minus, equals, asterisk, hashmark, letter, scribble, blob, corner, specks,
+           ruled_piece, grid_piece, smudge)

@@ -32,6 +32,7 @@ from camera_digits.training.augment import augment_batch
 from camera_digits.training.data import load_mnist
 from camera_digits.training.extra import load_extra, oversampled
 from camera_digits.training.gate import MODEL_STEM
+from camera_digits.training.handwriting import font_paths
 from camera_digits.training.models import build, finetune_optimizer, optimizer_for
 from camera_digits.training.nondigits import render_nondigits
 from camera_digits.training.report import write_report_png
@@ -88,7 +89,8 @@ def train(args) -> str:
     with strategy.scope():
         model = build_or_resume(args, out)
     with_reject = model.output_shape[-1] == 11
-    train_split, validation_split = split_validation(mnist, args, with_reject)
+    judge = probabilities_of(model) if args.finetune and with_reject else None
+    train_split, validation_split = split_validation(mnist, args, with_reject, judge)
     test = Split(mnist.x_test, mnist.y_test.astype(np.int64))
     extra = read_extra(args, with_reject, len(train_split.labels)) if args.extra else None
     if extra:
@@ -195,8 +197,18 @@ def build_or_resume(args, out: Path):
     return build(args.arch)
 
 
-def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
-    """Hold out the last VALIDATION_SIZE shuffled training images; add reject-class shapes if wanted."""
+def probabilities_of(model):
+    """crops float32 (N, 28, 28, 1) → class probabilities (N, classes), by `model` (which gives logits)."""
+    return lambda crops: keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(crops, batch_size=1000,
+                                                                                     verbose=0)))
+
+
+def split_validation(mnist, args, with_reject: bool, judge=None) -> tuple[Split, Split]:
+    """Hold out the last VALIDATION_SIZE shuffled training images; add reject-class shapes if wanted.
+
+    The reject shapes made of digits are cut from the same split's digits, so validation stays unseen; a
+    `judge` (crops → probabilities) keeps digit-like fragments out of the reject class.
+    """
     order = np.random.default_rng(args.seed).permutation(len(mnist.y_train))
     validation_size = min(VALIDATION_SIZE, len(order) // 10)
     train_index, validation_index = order[:-validation_size], order[-validation_size:]
@@ -206,7 +218,8 @@ def split_validation(mnist, args, with_reject: bool) -> tuple[Split, Split]:
     for index, seed in ((train_index, args.seed + 1), (validation_index, args.seed + 2)):
         images, labels = mnist.x_train[index], mnist.y_train[index].astype(np.int64)
         if with_reject:
-            extra = render_nondigits(max(1, int(len(labels) * REJECT_SHARE)), seed=seed)
+            extra = render_nondigits(max(1, int(len(labels) * REJECT_SHARE)), seed=seed, digits=images,
+                                     fonts=font_paths(), judge=judge)
             images = np.concatenate([images, extra])
             labels = np.concatenate([labels, np.full(len(extra), REJECT_CLASS)])
         splits.append(Split(images, labels))

@@ -1,0 +1,202 @@
+"""Touching digits, split by recognition: cut hypotheses for candidates that may hold several digits, and the
+reading the classifier likes best.
+
+A candidate wide for its height, or whose ink falls into two columns with a deep valley between, may be two
+or more glued digits. Its cut hypotheses are the valleys of its column projection (where the least ink
+crosses a column); every piece between two cuts is normalized like a whole candidate and goes into the
+frame's one classify call. A short dynamic program over the cuts, left to right, then picks the reading with
+the highest joint probability, "not a digit" being an answer for any piece (or the whole).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camera_digits.classifier import REJECT_CLASS
+from camera_digits.normalize import CROP_SIZE_PX, digit_ink, digit_mask, mnist_glyph, to_unit_range
+
+# Chosen on glued pairs of MNIST training digits (tests/touching.py, gaps -15 % to +5 %), scenes of seeds 200-299
+# and the `tune` seeds of the touching and distractor stress scenes, with fine-tuned and shipped models alike:
+SPLIT_MIN_ASPECT = 1.3     # width / height from which a candidate may be two digits (1.15: 3 % more, 2× crops)
+MIN_VALLEY_ASPECT = 0.7    # narrower candidates ("1", "7") are never split (0.45 read no more pairs, slower)
+DEEP_VALLEY = 0.2          # a valley under this share of the lower of its two side peaks separates two strokes
+MIN_PIECE_ASPECT = 0.12    # piece width / candidate height: a "1" is about this narrow
+MAX_PIECE_ASPECT = 1.3     # a wider piece would itself be several digits
+MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one valley, one cut
+CUT_EVERY_ASPECT = 0.6     # one cut hypothesis per this much width / height: more than the digits need, as spares
+TYPICAL_ASPECT = 0.7       # a handwritten digit's usual width / height (MNIST's median is 0.75)
+BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel nearer where two digits would meet
+MAX_CUTS = 5
+MAX_SPAN_CUTS = 3          # a piece spans at most this many cut intervals
+SCRAP_SHARE = 0.2          # a cut-off scrap of the neighbour smaller than this share of a piece's ink is dropped
+MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier (40 cut off glued pairs)
+# Glued digits look like "not a digit" as a whole, and so do parts of digits, so for a candidate with cuts that
+# answer is weaker evidence than a digit: it counts at this weight, for the whole and for each piece.
+REJECT_WEIGHT = 0.3  # 0.6 lost a tenth of the touching digits for a few points of precision among letters
+# A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
+PIECE_MIN_CONFIDENCE = 0.9  # 0.5: 6 points less precision among letters; 0.97: 2 % fewer touching digits
+# Most candidates are one digit: each piece of a reading costs this factor, so a split must be clearly better.
+PIECE_PRIOR = 0.8  # 1.0 read a looped "2" as "12"; 0.5 lost a fifth of the touching digits
+
+
+@dataclass(frozen=True)
+class Hypotheses:
+    """The cut hypotheses of one candidate.
+
+    candidate: index of the candidate in the segmentation's boxes.
+    positions: cut columns within its box, from 0 to its width, increasing.
+    spans: pieces as (i, j) position indices, i < j, the whole (0, last) left out (it has its own crop).
+    boxes: int32 (len(spans), 4) each piece's ink box (x, y, w, h) in processed pixels.
+    first_row: row of the first piece's crop among the frame's piece crops.
+    """
+
+    candidate: int
+    positions: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]
+    boxes: np.ndarray
+    first_row: int
+
+
+def column_valleys(projection: np.ndarray, height: int, boundary_weight: float = 0.0) -> list[int]:
+    """Local minima of an ink column projection (ink pixels per column of a candidate `height` tall), one per
+    valley, best first.
+
+    Best is least ink; with `boundary_weight` > 0 also nearest to where equally wide digits would meet
+    (each pixel of distance counts that many pixels of ink).
+    """
+    width = len(projection)
+    smooth = np.convolve(projection, np.ones(3) / 3, mode="same")
+    margin = max(1, round(MIN_PIECE_ASPECT * height))
+    inner = np.arange(margin, width - margin)
+    if inner.size == 0:
+        return []
+    columns = inner[(smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])]
+    cost = smooth[columns]
+    if boundary_weight > 0:
+        digits = max(2, round(width / (TYPICAL_ASPECT * height)))
+        boundaries = width * np.arange(1, digits) / digits
+        cost = cost + boundary_weight * np.abs(columns[:, None] - boundaries[None, :]).min(axis=1)
+    spacing = MIN_CUT_SPACING * height
+    chosen: list[int] = []
+    for column in columns[np.argsort(cost, kind="stable")].tolist():
+        if all(abs(column - other) >= spacing for other in chosen):
+            chosen.append(column)
+    return chosen
+
+
+def deep_valley(projection: np.ndarray, column: int) -> bool:
+    """Whether far less ink crosses `column` than the tallest columns on both sides of it."""
+    lower_peak = min(projection[:column].max(initial=0), projection[column:].max(initial=0))
+    return projection[column] < DEEP_VALLEY * lower_peak
+
+
+def cut_positions(mask: np.ndarray) -> tuple[int, ...]:
+    """Cut columns for a candidate's mask (0 and its width included), or () if it looks like one digit."""
+    height, width = mask.shape
+    aspect = width / max(height, 1)
+    if aspect < MIN_VALLEY_ASPECT:
+        return ()
+    projection = np.count_nonzero(mask, axis=0)
+    valleys = column_valleys(projection, height)
+    if not valleys or (aspect < SPLIT_MIN_ASPECT and not deep_valley(projection, valleys[0])):
+        return ()
+    wanted = min(MAX_CUTS, max(1, round(aspect / CUT_EVERY_ASPECT)))
+    return (0, *sorted(column_valleys(projection, height, BOUNDARY_WEIGHT)[:wanted]), width)
+
+
+def piece_spans(positions: tuple[int, ...], height: int) -> list[tuple[int, int]]:
+    """The (i, j) pieces worth classifying: not the whole, not too many intervals, plausible widths."""
+    last = len(positions) - 1
+    spans = []
+    for first in range(last):
+        for end in range(first + 1, min(last, first + MAX_SPAN_CUTS) + 1):
+            width = positions[end] - positions[first]
+            if (first, end) != (0, last) and MIN_PIECE_ASPECT * height <= width <= MAX_PIECE_ASPECT * height:
+                spans.append((first, end))
+    return spans
+
+
+def propose(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray | None,
+            max_crops: int | None = None) -> tuple[list[Hypotheses], np.ndarray]:
+    """Cut hypotheses for the candidates that may hold several digits, widest first, and the MNIST-style
+    crops float32 (M, 28, 28, 1) of all their pieces, at most `max_crops` (default MAX_EXTRA_CROPS)."""
+    max_crops = MAX_EXTRA_CROPS if max_crops is None else max_crops
+    aspects = boxes[:, 2] / np.maximum(boxes[:, 3], 1)
+    hypotheses, glyphs = [], []
+    for candidate in np.argsort(-aspects, kind="stable").tolist():
+        if aspects[candidate] < MIN_VALLEY_ASPECT:
+            break  # the rest are narrower still
+        box, group = boxes[candidate], groups[candidate]
+        positions = cut_positions(digit_mask(labels, box, group))
+        spans = piece_spans(positions, int(box[3])) if positions else []
+        if not spans or len(glyphs) + len(spans) > max_crops:
+            continue
+        # The pieces are cut from the same anti-aliased ink the whole candidate's crop is made of.
+        ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
+        piece_boxes, (left, top) = [], box[:2].tolist()
+        for first, end in spans:
+            piece = without_scraps(ink[:, positions[first]:positions[end]], first > 0, end < len(positions) - 1)
+            glyphs.append(mnist_glyph(piece))
+            x, y, w, h = cv2.boundingRect(piece)
+            piece_boxes.append((left + positions[first] + x, top + y, max(w, 1), max(h, 1)))
+        hypotheses.append(Hypotheses(candidate, positions, tuple(spans), np.array(piece_boxes, np.int32),
+                                     len(glyphs) - len(spans)))
+    crops = np.zeros((len(glyphs), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.uint8)
+    if glyphs:
+        crops[..., 0] = np.stack(glyphs)
+    return hypotheses, to_unit_range(crops)
+
+
+def without_scraps(piece: np.ndarray, cut_left: bool, cut_right: bool) -> np.ndarray:
+    """The piece without the small bits of its neighbour that a straight cut leaves at a cut side."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((piece > 0).view(np.uint8), connectivity=8)
+    if count <= 2:
+        return piece
+    areas, left, right = stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_WIDTH]
+    right = left + right
+    at_cut = ((left == 0) & cut_left) | ((right == piece.shape[1]) & cut_right)
+    scraps = np.flatnonzero(at_cut & (areas < SCRAP_SHARE * areas.sum())) + 1
+    if scraps.size == 0:
+        return piece
+    return np.where(np.isin(labels, scraps), 0, piece).astype(np.uint8)
+
+
+def piece_score(probabilities: np.ndarray) -> tuple[float, int]:
+    """(score, label) of one piece: its best digit, or "not a digit" (-1) at REJECT_WEIGHT."""
+    digit = int(probabilities[:REJECT_CLASS].argmax())
+    digit_probability = float(probabilities[digit])
+    reject = REJECT_WEIGHT * float(probabilities[REJECT_CLASS]) if len(probabilities) > REJECT_CLASS else 0.0
+    return (digit_probability, digit) if digit_probability >= reject else (reject, -1)
+
+
+def best_reading(whole: np.ndarray, pieces: np.ndarray, hypotheses: Hypotheses) -> list[tuple[int, int]]:
+    """The pieces of the most probable reading of one candidate, left to right, as (span index, label);
+    span index -1 is the whole candidate, label -1 "not a digit".
+
+    whole: probabilities (classes,) of the whole candidate; pieces: probabilities (M, classes) of the frame's
+    piece crops.
+    """
+    last = len(hypotheses.positions) - 1
+    scores = {(0, last): piece_score(whole)}
+    for offset, span in enumerate(hypotheses.spans):
+        scores[span] = piece_score(pieces[hypotheses.first_row + offset])
+    # best[j]: the highest log probability of reading the ink left of cut j, and the span that ends there.
+    best = [(0.0, None)] + [(-math.inf, None)] * last
+    for end in range(1, last + 1):
+        for first in range(end):
+            score = scores.get((first, end))
+            if score is not None and best[first][0] > -math.inf:
+                total = best[first][0] + math.log(max(score[0], 1e-12) * PIECE_PRIOR)
+                if total > best[end][0]:
+                    best[end] = (total, (first, end))
+    reading, end = [], last
+    while end > 0:
+        first, _ = best[end][1]
+        span_index = -1 if (first, end) == (0, last) else hypotheses.spans.index((first, end))
+        reading.append((span_index, scores[(first, end)][1]))
+        end = first
+    return reading[::-1]
