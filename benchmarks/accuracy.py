@@ -194,7 +194,8 @@ def main(argv=None) -> int:
     parser.add_argument("--classes", default=",".join(STRESS_CLASSES), help="stress classes, comma-separated")
     parser.add_argument("--photos", type=Path, default=PHOTOS_DIR, help="folder with labels.tsv")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
-    parser.add_argument("--polarity", default="dark", choices=("dark", "light", "auto"))
+    parser.add_argument("--polarity", default="auto", choices=("dark", "light", "auto"),
+                        help="as run_camera.py's flag (default auto)")
     parser.add_argument("--min-confidence", type=float, default=0.5, help="as run_camera.py's flag")
     parser.add_argument("--skip", default="", help="sections to leave out: scenes, stress, photos, tutorial")
     parser.add_argument("--photo-scores-out", type=Path, help="write the errors per photo (JSON) for --loso-runs")

@@ -139,7 +139,8 @@ def main(argv=None) -> int:
     parser.add_argument("--stress-clips", type=int, default=3, help="clips per stress class")
     parser.add_argument("--split", default="report", choices=("report", "tune"), help="seed range of the scenes")
     parser.add_argument("--model", type=Path, default=None, help="model file (default: the shipped model)")
-    parser.add_argument("--polarity", default="dark", choices=("dark", "light", "auto"))
+    parser.add_argument("--polarity", default="auto", choices=("dark", "light", "auto"),
+                        help="as run_camera.py's flag (default auto)")
     args = parser.parse_args(argv)
     if args.frames <= WARM_UP_FRAMES + 1:
         parser.error(f"--frames must be more than {WARM_UP_FRAMES + 1}")

@@ -29,6 +29,10 @@ TURNED_LINE_GROWTH_PX = 1     # a turned line is this much wider: on the slanted
                               # with it, 81.5 % without (a 3 px rule with its soft edges, turned, is 5 px)
 SLANT_COVERAGE = 32           # a LINE_SQUEEZE-smaller pixel is on a mark when an eighth of its block is (a
                               # one-pixel line covers a quarter of its blocks); not tuned
+SLANT_STEP_DEG = 0.5          # the slant is found to half a degree: on 40 slanted-rules tune scenes a whole
+                              # degree, at half the cost, read 92.1 % instead of 96.3 %
+SLANT_RUN_PX = 5              # a mark votes for a slant only where it runs this long along the squeezed row: an
+                              # 8° line still does (7 px a row step); not tuned
 
 
 class Rulings(NamedTuple):
@@ -98,8 +102,11 @@ def ruling_slant(faint: np.ndarray) -> float:
     A ruling is several parallel lines: the median angle of the strongest few is its slant.
     """
     small = cv2.threshold(shrink(faint, LINE_SQUEEZE), SLANT_COVERAGE - 1, 255, cv2.THRESH_BINARY)[1]
+    # Only runs along the row can vote: vertical grid lines and most strokes leave, halving the Hough's work.
+    small = cv2.erode(small, rect(SLANT_RUN_PX, 1))
     slant = np.deg2rad(MAX_SLANT_DEG)
-    found = cv2.HoughLines(small, 1, np.pi / 360, max(MIN_LINE_LENGTH_PX // LINE_SQUEEZE, small.shape[1] // 2),
+    found = cv2.HoughLines(small, 1, np.deg2rad(SLANT_STEP_DEG),
+                           max(MIN_LINE_LENGTH_PX // LINE_SQUEEZE, small.shape[1] // 2),
                            min_theta=np.pi / 2 - slant, max_theta=np.pi / 2 + slant)
     if found is None or len(found) < 2:
         return 0.0
