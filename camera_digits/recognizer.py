@@ -108,20 +108,24 @@ class DigitRecognizer:
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
         for candidate in hypotheses:
-            index = candidate.candidate
-            readings[index] = None
-            for span, label in split.best_reading(whole[index], piece_probabilities, candidate):
+            whole_reading, readings[candidate.candidate] = readings[candidate.candidate], None
+            for span, label in split.best_reading(whole[candidate.candidate], piece_probabilities, candidate):
                 if span < 0:
-                    readings.append((found.boxes[index], int(labels[index]), float(confidences[index]),
-                                     bool(clipped[index])))
+                    readings.append(whole_reading)
                 elif label >= 0:
-                    box = candidate.boxes[span]
-                    piece_clipped = bool(clipped[index]) and bool(segment.touches_frame(np.asarray([box]), found.labels.shape)[0])
-                    confidence = float(piece_probabilities[candidate.first_row + span, label])
-                    bar = max(split.PIECE_MIN_CONFIDENCE, float(self.min_confidence_of(piece_clipped)))
-                    readings.append((box, label if confidence >= bar else -1, confidence, piece_clipped))
+                    readings.append(self.piece_reading(candidate, span, label, piece_probabilities, found,
+                                                       whole_reading[3]))
         return [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
                 for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
+
+    def piece_reading(self, candidate: split.Hypotheses, span: int, label: int, piece_probabilities: np.ndarray,
+                      found: segment.Segmentation, candidate_clipped: bool) -> tuple:
+        """(box, label or -1 when the model is not sure enough, confidence, clipped) of one piece of a cut."""
+        box = candidate.boxes[span]
+        clipped = candidate_clipped and bool(segment.touches_frame(np.asarray([box]), found.labels.shape)[0])
+        confidence = float(piece_probabilities[candidate.first_row + span, label])
+        bar = max(split.PIECE_MIN_CONFIDENCE, float(self.min_confidence_of(clipped)))
+        return box, label if confidence >= bar else -1, confidence, clipped
 
     def min_confidence_of(self, clipped):
         """The confidence a digit needs: higher where it is cut by the frame edge (bool or bool array)."""
