@@ -31,12 +31,18 @@ def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
     return mask.view(np.uint8) * np.uint8(255)
 
 
-def digit_ink(labels: np.ndarray, contrast: np.ndarray, box, group) -> np.ndarray:
-    """Anti-aliased ink uint8 (h, w) of one digit: the contrast image under its (slightly grown) mask.
+def candidate_ink(labels: np.ndarray, box, group, contrast: np.ndarray | None, mask=None) -> np.ndarray:
+    """uint8 (h, w) ink of one candidate: anti-aliased from `contrast` where given, else its binary mask
+    (`mask`: its digit_mask, when the caller has made it already)."""
+    mask = digit_mask(labels, box, group) if mask is None else mask
+    return mask if contrast is None else digit_ink(contrast, box, mask)
+
+
+def digit_ink(contrast: np.ndarray, box, mask: np.ndarray) -> np.ndarray:
+    """Anti-aliased ink uint8 (h, w) of one digit: the contrast image under its (slightly grown) `mask`.
 
     The ink is scaled so the digit's typical stroke is 255, as MNIST's pen was, whatever the pen's darkness.
     """
-    mask = digit_mask(labels, box, group)
     x, y, w, h = box.tolist()
     window = contrast[y:y + h, x:x + w]
     full = cv2.mean(window, mask)[0]
@@ -138,6 +144,5 @@ def normalize(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarra
     # Glyphs stay uint8 until the whole batch is converted at once.
     glyphs = np.zeros((len(boxes), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.uint8)
     for index, (box, group) in enumerate(zip(boxes, groups)):
-        ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
-        glyphs[index, :, :, 0] = mnist_glyph(ink)
+        glyphs[index, :, :, 0] = mnist_glyph(candidate_ink(labels, box, group, contrast))
     return to_unit_range(glyphs)

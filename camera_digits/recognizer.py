@@ -11,6 +11,7 @@ import numpy as np
 
 from camera_digits import grouping, normalize, segment, split
 from camera_digits.classifier import REJECT_CLASS
+from camera_digits.normalize import CROP_SIZE_PX
 from camera_digits.results import Box, Digit, Reading
 
 # A digit cut by the frame edge lacks part of its shape: it is read only when the model is this sure of it.
@@ -25,7 +26,7 @@ class DebugImages:
 
     segmentation: segment.Segmentation
     crops: np.ndarray
-    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, 28, 28, 1), np.float32))
+    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32))
 
     @property
     def binary(self) -> np.ndarray:
@@ -44,8 +45,9 @@ class DigitRecognizer:
             their negatives.
         min_confidence: a candidate whose best digit probability is lower is not reported; higher = fewer
             false digits, more missed ones.
-        max_side_px: frames are processed on a copy whose longest side is at most this; boxes are still
-            reported in the original frame's pixels.
+        max_side_px: frames are first segmented on a copy whose longest side is at most this (small writing
+            is then segmented again finer, see `segment.segment`); boxes are still reported in the original
+            frame's pixels.
     """
 
     def __init__(self, classifier, polarity: str = "auto", min_confidence: float = 0.5,
@@ -71,7 +73,8 @@ class DigitRecognizer:
         return self.recognize_debug(frame)[0]
 
     def recognize_debug(self, frame) -> tuple[Reading, DebugImages]:
-        """Like recognize(), and also return the binary mask and the crops that were classified."""
+        """Like recognize(), and also return the segmentation and the crops that were classified (the
+        candidates' and the pieces of possibly glued digits)."""
         started = time.perf_counter()
         gray = segment.to_gray(frame)
         found = segment.segment(gray, self.polarity, self.max_side_px)
@@ -103,7 +106,7 @@ class DigitRecognizer:
         batch = np.concatenate([crops, pieces]) if pieces is not None and len(pieces) else crops
         probabilities = np.asarray(self.classifier.predict(batch), np.float32)
         whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
-        clipped = np.zeros(len(crops), bool) if found.clipped is None else found.clipped
+        clipped = found.clipped
         labels, confidences = accepted(whole, self.min_confidence_of(clipped))
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
@@ -113,16 +116,15 @@ class DigitRecognizer:
                 if span < 0:
                     readings.append(whole_reading)
                 elif label >= 0:
-                    readings.append(self.piece_reading(candidate, span, label, piece_probabilities, found,
-                                                       whole_reading[3]))
+                    readings.append(self.piece_reading(candidate, span, label, piece_probabilities, found))
         return [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
                 for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
 
     def piece_reading(self, candidate: split.Hypotheses, span: int, label: int, piece_probabilities: np.ndarray,
-                      found: segment.Segmentation, candidate_clipped: bool) -> tuple:
+                      found: segment.Segmentation) -> tuple:
         """(box, label or -1 when the model is not sure enough, confidence, clipped) of one piece of a cut."""
         box = candidate.boxes[span]
-        clipped = candidate_clipped and bool(segment.touches_frame(np.asarray([box]), found.labels.shape)[0])
+        clipped = bool(segment.touches_frame(box[None], found.labels.shape)[0])
         confidence = float(piece_probabilities[candidate.first_row + span, label])
         bar = max(split.PIECE_MIN_CONFIDENCE, float(self.min_confidence_of(clipped)))
         return box, label if confidence >= bar else -1, confidence, clipped

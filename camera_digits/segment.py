@@ -63,7 +63,6 @@ class Segmentation:
     groups: for each box, the component labels that make up that digit.
     scale: processed size / original size (≤ 1).
     contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
-    clipped: bool (N,) for each box, whether it reaches the frame's border (the digit may be cut by it).
     """
 
     labels: np.ndarray
@@ -72,12 +71,16 @@ class Segmentation:
     groups: tuple[tuple[int, ...], ...]
     scale: float
     contrast: np.ndarray | None = None
-    clipped: np.ndarray | None = None
 
     @cached_property
     def binary(self) -> np.ndarray:
         """uint8 (h, w) mask of the kept ink (ink = 255): made only when asked for, by the debug view."""
         return relabel(self.kept, self.labels)
+
+    @cached_property
+    def clipped(self) -> np.ndarray:
+        """bool (N,): for each box, whether it reaches the frame's border (the digit may be cut by it)."""
+        return touches_frame(self.boxes, self.labels.shape)
 
 
 def to_gray(frame) -> np.ndarray:
@@ -421,4 +424,4 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     keep &= ~(clipped & (relative > MAX_CLIPPED_HEIGHT))
     keep &= ~(cut_across(merged, labels.shape) & (relative < MIN_CLIPPED_HEIGHT))
     kept_groups = tuple(tuple(label_groups[index]) for index in np.flatnonzero(keep))
-    return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast, clipped[keep])
+    return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast)

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from camera_digits.classifier import REJECT_CLASS
-from camera_digits.normalize import CROP_SIZE_PX, digit_ink, digit_mask, mnist_glyph, to_unit_range
+from camera_digits.normalize import CROP_SIZE_PX, candidate_ink, digit_mask, mnist_glyph, to_unit_range
 
 # Chosen on glued pairs of MNIST training digits (tests/touching.py, gaps -15 % to +5 %), scenes of seeds 200-299
 # and the `tune` seeds of the touching and distractor stress scenes, with fine-tuned and shipped models alike:
@@ -61,25 +61,27 @@ class Hypotheses:
     first_row: int
 
 
-def column_valleys(projection: np.ndarray, height: int, boundary_weight: float = 0.0) -> list[int]:
-    """Local minima of an ink column projection (ink pixels per column of a candidate `height` tall), one per
-    valley, best first.
-
-    Best is least ink; with `boundary_weight` > 0 also nearest to where equally wide digits would meet
-    (each pixel of distance counts that many pixels of ink).
-    """
+def valley_columns(projection: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """The local minima of an ink column projection (ink pixels per column of a candidate `height` tall),
+    smoothed and away from its sides, and the (smoothed) ink crossing each."""
     width = len(projection)
     smooth = np.convolve(projection, np.ones(3) / 3, mode="same")
     margin = max(1, round(MIN_PIECE_ASPECT * height))
     inner = np.arange(margin, width - margin)
-    if inner.size == 0:
-        return []
     columns = inner[(smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])]
-    cost = smooth[columns]
-    if boundary_weight > 0:
-        digits = max(2, round(width / (TYPICAL_ASPECT * height)))
-        boundaries = width * np.arange(1, digits) / digits
-        cost = cost + boundary_weight * np.abs(columns[:, None] - boundaries[None, :]).min(axis=1)
+    return columns, smooth[columns]
+
+
+def boundary_distance(columns: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Each column's distance in pixels to the nearest place where equally wide digits would meet."""
+    digits = max(2, round(width / (TYPICAL_ASPECT * height)))
+    boundaries = width * np.arange(1, digits) / digits
+    return np.abs(columns[:, None] - boundaries[None, :]).min(axis=1)
+
+
+def spaced_best_first(columns: np.ndarray, cost: np.ndarray, height: int) -> list[int]:
+    """The columns by increasing `cost`, each at least MIN_CUT_SPACING × `height` from those before it:
+    one per valley."""
     spacing = MIN_CUT_SPACING * height
     chosen: list[int] = []
     for column in columns[np.argsort(cost, kind="stable")].tolist():
@@ -95,17 +97,24 @@ def deep_valley(projection: np.ndarray, column: int) -> bool:
 
 
 def cut_positions(mask: np.ndarray) -> tuple[int, ...]:
-    """Cut columns for a candidate's mask (0 and its width included), or () if it looks like one digit."""
+    """Cut columns for a candidate's mask (0 and its width included), or () if it looks like one digit.
+
+    The cuts are the valleys with least ink, each pixel nearer to where two digits would meet counting as
+    BOUNDARY_WEIGHT pixels of ink less.
+    """
     height, width = mask.shape
     aspect = width / max(height, 1)
     if aspect < MIN_VALLEY_ASPECT:
         return ()
     projection = np.count_nonzero(mask, axis=0)
-    valleys = column_valleys(projection, height)
-    if not valleys or (aspect < SPLIT_MIN_ASPECT and not deep_valley(projection, valleys[0])):
+    columns, ink = valley_columns(projection, height)
+    if columns.size == 0:
+        return ()
+    if aspect < SPLIT_MIN_ASPECT and not deep_valley(projection, int(columns[np.argmin(ink)])):
         return ()
     wanted = min(MAX_CUTS, max(1, round(aspect / CUT_EVERY_ASPECT)))
-    return (0, *sorted(column_valleys(projection, height, BOUNDARY_WEIGHT)[:wanted]), width)
+    cost = ink + BOUNDARY_WEIGHT * boundary_distance(columns, width, height)
+    return (0, *sorted(spaced_best_first(columns, cost, height)[:wanted]), width)
 
 
 def piece_spans(positions: tuple[int, ...], height: int) -> list[tuple[int, int]]:
@@ -120,23 +129,23 @@ def piece_spans(positions: tuple[int, ...], height: int) -> list[tuple[int, int]
     return spans
 
 
-def propose(labels: np.ndarray, boxes: np.ndarray, groups, contrast: np.ndarray | None,
-            max_crops: int | None = None) -> tuple[list[Hypotheses], np.ndarray]:
+def propose(labels: np.ndarray, boxes: np.ndarray, groups,
+            contrast: np.ndarray | None) -> tuple[list[Hypotheses], np.ndarray]:
     """Cut hypotheses for the candidates that may hold several digits, widest first, and the MNIST-style
-    crops float32 (M, 28, 28, 1) of all their pieces, at most `max_crops` (default MAX_EXTRA_CROPS)."""
-    max_crops = MAX_EXTRA_CROPS if max_crops is None else max_crops
+    crops float32 (M, 28, 28, 1) of all their pieces, at most MAX_EXTRA_CROPS."""
     aspects = boxes[:, 2] / np.maximum(boxes[:, 3], 1)
     hypotheses, glyphs = [], []
     for candidate in np.argsort(-aspects, kind="stable").tolist():
         if aspects[candidate] < MIN_VALLEY_ASPECT:
             break  # the rest are narrower still
         box, group = boxes[candidate], groups[candidate]
-        positions = cut_positions(digit_mask(labels, box, group))
+        mask = digit_mask(labels, box, group)
+        positions = cut_positions(mask)
         spans = piece_spans(positions, int(box[3])) if positions else []
-        if not spans or len(glyphs) + len(spans) > max_crops:
+        if not spans or len(glyphs) + len(spans) > MAX_EXTRA_CROPS:
             continue
         # The pieces are cut from the same anti-aliased ink the whole candidate's crop is made of.
-        ink = digit_mask(labels, box, group) if contrast is None else digit_ink(labels, contrast, box, group)
+        ink = candidate_ink(labels, box, group, contrast, mask)
         piece_boxes, (left, top) = [], box[:2].tolist()
         for first, end in spans:
             piece = without_scraps(ink[:, positions[first]:positions[end]], first > 0, end < len(positions) - 1)
