@@ -19,14 +19,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from camera_digits import DigitRecognizer, app  # noqa: E402
 from camera_digits.training import cli  # noqa: E402
+from camera_digits.training.handwriting import font_paths, load_font  # noqa: E402
 
-FONTS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fonts"
 ROWS, COLUMNS, CELL_W_PX, CELL_H_PX = 4, 10, 80, 120
 PAPER, INK = 232, 45
 
@@ -38,7 +38,7 @@ def draw_sheet(font_path: Path, rng: np.random.Generator) -> tuple[np.ndarray, l
     for row in range(ROWS):
         for column in range(COLUMNS):
             digit = int(rng.integers(10))
-            font = ImageFont.truetype(str(font_path), int(rng.uniform(56, 84)))
+            font = load_font(font_path, int(rng.uniform(56, 84)))
             glyph = Image.new("L", (CELL_W_PX, CELL_H_PX), 0)
             ImageDraw.Draw(glyph).text((CELL_W_PX / 2, CELL_H_PX / 2), str(digit), fill=255, font=font, anchor="mm")
             alpha = np.asarray(glyph.rotate(float(rng.uniform(-8, 8)), Image.BILINEAR), np.float32) / 255.0
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", help="keep the sheets, crops and model in this folder")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    fonts = sorted(path for path in FONTS_DIR.glob("*") if path.suffix in (".ttf", ".otf"))
+    fonts = sorted(font_paths() + font_paths(held_out=True))
     work = Path(args.keep or tempfile.mkdtemp(prefix="finetune-"))
     sheets = {}
     for font in fonts:

@@ -26,9 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from camera_digits import classifier as classifiers  # noqa: E402
-from camera_digits.training.handwriting import FONTS_DIR, HELD_OUT_FONT, REJECT_GLYPHS, font_paths, glyph_mask  # noqa: E402
-from camera_digits.nondigits import DigitFragment, GluedPair, draw  # noqa: E402
 from camera_digits.normalize import mnist_glyph, to_unit_range  # noqa: E402
+from camera_digits.training.handwriting import (FONTS_DIR, HELD_OUT_FONT, REJECT_GLYPHS, font_paths,  # noqa: E402
+                                                glyph_mask)
+from camera_digits.training.nondigits import DigitFragment, GluedPair, draw  # noqa: E402
 from tests.scenes import mnist_test  # noqa: E402
 
 PEN_WIDTHS_PX = (0, 2, 4)

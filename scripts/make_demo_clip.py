@@ -23,11 +23,11 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # tests.scenes and camera_digits, when run from a checkout
 
 from camera_digits.files import atomic_path  # noqa: E402
+from camera_digits.training.handwriting import FONTS_DIR  # noqa: E402
 from tests.scenes import ink_glyph, mnist_test  # noqa: E402
 
 DEFAULT_OUTPUT = REPO_DIR / "camera_digits" / "assets" / "demo.mp4"
 DEFAULT_TRUTH = REPO_DIR / "tests" / "data" / "demo_truth.json"
-DEFAULT_FONTS = REPO_DIR.parent / "shared" / "data" / "fonts"
 FRAME_SIZE = (480, 640)  # (H, W) of the clip
 SHEET_SIZE = (560, 760)  # (H, W) of the paper; the camera sees most of it
 RULE_PITCH_PX, RULE_FIRST_PX = 96, 60  # ruled paper: line spacing and the first line
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH)
-    parser.add_argument("--fonts", type=Path, default=DEFAULT_FONTS)
+    parser.add_argument("--fonts", type=Path, default=FONTS_DIR)
     parser.add_argument("--seconds-per-sheet", type=float, default=2.8)
     parser.add_argument("--fps", type=float, default=15.0)
     args = parser.parse_args(argv)

@@ -20,15 +20,15 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from camera_digits.training import handwriting
+from camera_digits.training.handwriting import FONTS_DIR
 from tests.scenes import SceneOptions, SceneTruth, TruthDigit, degrade, ink_glyph, mnist_test, paper_background
 from tests.scenes import write_ink
 
-FONTS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fonts"
 FONT_FILES = ("CabinSketch-Regular.ttf", "DancingScript-Bold.otf", "DancingScript-Regular.otf",
               "Havana-Regular.otf", "Joscelyn-Regular.otf", "Rufscript010.ttf", "lobster.otf")
 FONT_RENDER_PX = 120      # fonts are rendered once at this size and scaled from there
@@ -64,12 +64,10 @@ class Glyph:
 
 @lru_cache(maxsize=None)
 def load_font(name: str):
-    from PIL import ImageFont  # Pillow comes with matplotlib; only font scenes need it
-
     path = FONTS_DIR / name
     if not path.is_file():
         raise FileNotFoundError(f"font {path} missing: the stress scenes read the fonts from ../shared/data/fonts")
-    return ImageFont.truetype(str(path), FONT_RENDER_PX)
+    return handwriting.load_font(path, FONT_RENDER_PX)
 
 
 @lru_cache(maxsize=None)
