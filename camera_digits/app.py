@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "to train on with train.py --extra DIR")
     parser.add_argument("--timeout", type=positive_seconds, metavar="S",
                         help=f"seconds a camera or stream has for its first frame, and may stay silent before "
-                        f"the run stops (default {capture.OPEN_TIMEOUT_S:g})")
+                        f"the run stops (default {capture.OPEN_TIMEOUT_S:g} s to open, {capture.LOST_TIMEOUT_S:g} s "
+                        "silent)")
     parser.add_argument("--verbose", action="store_true", help="also show OpenCV's, FFmpeg's and Qt's own messages")
     return parser
 
@@ -250,7 +251,7 @@ class Loop:
             reading, debug = self.recognizer.recognize_debug(frame.image)
         else:
             reading = self.recognizer.recognize(frame.image)
-        reading = model_reading = replace(reading, source=frame.name, frame_index=frame.index)
+        reading = replace(reading, source=frame.name, frame_index=frame.index)
         if self.tracker is not None:
             started = time.perf_counter()
             if self.cuts.is_cut(frame.image):
@@ -258,7 +259,7 @@ class Loop:
             reading = self.tracker.update(reading)
             track_ms = (time.perf_counter() - started) * 1e3
             reading = replace(reading, timings_ms={**reading.timings_ms, "track": track_ms})
-        return Processed(reading, frame.image, debug, model_reading)
+        return Processed(reading, frame.image, debug)
 
 
 class Pacer:

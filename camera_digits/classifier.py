@@ -20,6 +20,9 @@ MODEL_FILE = "digits.tflite"
 CHECKOUT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # where train.py publishes
 INPUT_SHAPE = (28, 28, 1)
 REJECT_CLASS = 10  # the optional eleventh output: "not a digit"
+REJECT_FOLDER = "reject"
+# One folder per class, as --save-crops writes crops and train.py --extra reads them.
+CLASS_FOLDERS = {**{str(digit): digit for digit in range(10)}, REJECT_FOLDER: REJECT_CLASS}
 TRAIN_HINT = 'run "python train.py" or pass --model PATH'
 # A frame's batch is small: beyond a few threads, starting them costs more than they save.
 INFERENCE_THREADS = min(4, os.cpu_count() or 1)

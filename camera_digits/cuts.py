@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camera_digits.segment import to_gray, to_uint8
+from camera_digits.segment import to_gray
 
 THUMBNAIL_SIZE = (32, 24)  # (W, H): a digit is a blob of a pixel or two, drift is a fraction of a pixel
 CUT_DIFFERENCE = 0.4  # mean absolute difference of normalized thumbnails above which a frame is a cut
@@ -19,7 +19,7 @@ CONTRAST_FLOOR = 4.0  # gray levels: keeps a blank frame's noise from being stre
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
     """float32 (24, 32): `frame` (any image the recognizer takes) shrunk, blurred and normalized."""
-    gray = to_gray(to_uint8(np.asarray(frame)))
+    gray = to_gray(frame)
     small = cv2.resize(gray, THUMBNAIL_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
     small = cv2.GaussianBlur(small, (0, 0), 1.0)
     return (small - small.mean()) / max(float(small.std()), CONTRAST_FLOOR)

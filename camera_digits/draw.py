@@ -57,22 +57,21 @@ NUMBER_PLACES = ("below", "right", "left", "above")
 
 @dataclass(frozen=True)
 class Tag:
-    """A filled label: `text` on `color`, at `box` (the filled area), drawn at `scale`, labelling `of`."""
+    """A filled label: `text` on `color`, at `box` (the filled area), drawn at `scale`."""
 
     text: str
     box: Box
     color: tuple
     scale: float
-    of: Box
 
 
 def draw_reading(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of `frame` (as BGR uint8) with each digit boxed and labelled, and each number's text.
 
-    Digit labels read "7 98%" (or "7" where that does not fit) above their box where there is room,
-    green when confident, amber when not and grey when the digit is cut by the frame edge; a number of
-    two or more digits is underlined and its text tagged below it, or wherever else it covers nothing
-    (see `place_tags`).
+    Digit labels read "7 98%" (or "7" where that does not fit), green when confident, amber when not and
+    grey when the digit is cut by the frame edge; a number of two or more digits is underlined and its text
+    tagged. Each tag goes at the first place around its box where it covers nothing, or is left out (see
+    `place_tags`).
     """
     image = as_bgr(frame)
     scale = ui_scale(image)
@@ -97,8 +96,7 @@ def place_tags(shape: tuple[int, ...], reading: Reading, scale: float) -> list[T
     the frame, it covers no digit's box and no tag placed before it, trying the short label ("7") and
     a smaller number text before giving up. A tag with no free place is left out: its box and
     underline still show, and a crowded page stays readable."""
-    thickness = max(1, round(BOX_THICKNESS_PX * scale))
-    taken = [grown(digit.box, thickness) for digit in reading.digits]
+    taken = [grown(digit.box, box_thickness(scale)) for digit in reading.digits]
     tags = []
     for digit, own_box in zip(reading.digits, list(taken)):
         texts = dict.fromkeys((digit_label(digit, scale), str(digit.digit)))
@@ -116,8 +114,9 @@ def free_tag(shape, texts: list[tuple[str, float]], box: Box, color: tuple, plac
     """[the first Tag of `texts` × `places` around `box` that covers nothing in `taken` but
     `own_box` (which only "inside" may cover)] or []; the tag found is added to `taken`."""
     for text, scale in texts:
+        size = text_size(text, scale)
         for place in places:
-            tag = tag_box(shape, text, box, scale, place)
+            tag = tag_box(shape, size, box, scale, place)
             if place == "above" and tag.bottom > box.y:
                 continue  # no room above: "above" pushed down into the box would hide the digit
             if place == "inside" and 4 * tag.h > box.h:
@@ -125,7 +124,7 @@ def free_tag(shape, texts: list[tuple[str, float]], box: Box, color: tuple, plac
             mine = own_box if place == "inside" else None
             if not any(covers(tag, other) for other in taken if other is not mine):
                 taken.append(tag)
-                return [Tag(text, tag, color, scale, box)]
+                return [Tag(text, tag, color, scale)]
     return []
 
 
@@ -140,30 +139,44 @@ def covers(first: Box, second: Box) -> bool:
 
 
 def digit_label(digit: Digit, scale: float) -> str:
-    """"7 98%" when that fits over the box, else just "7", so neighbours' labels do not overlap."""
+    """"7 98%" when that fits over the box, else just "7"."""
     full = f"{digit.digit} {digit.confidence:.0%}"
-    text_w = cv2.getTextSize(full, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))[0][0]
+    text_w = text_size(full, scale)[0][0]
     return full if text_w + 2 * LABEL_MARGIN_PX * scale <= digit.box.w * 1.2 else str(digit.digit)
 
 
+def box_thickness(scale: float) -> int:
+    """Pixels of a box's outline and a number's underline at `scale`."""
+    return max(1, round(BOX_THICKNESS_PX * scale))
+
+
+def text_thickness(scale: float) -> int:
+    """Pixels of a tag's text strokes at `scale`."""
+    return max(1, round(scale * 1.5))
+
+
+def text_size(text: str, scale: float) -> tuple[tuple[int, int], int]:
+    """((width, height), baseline) in pixels of `text` written at `scale`."""
+    return cv2.getTextSize(text, FONT, FONT_SCALE * scale, text_thickness(scale))
+
+
 def draw_box(image: np.ndarray, box: Box, color: tuple, scale: float) -> None:
-    thickness = max(1, round(BOX_THICKNESS_PX * scale))
-    cv2.rectangle(image, (box.x, box.y), (box.right, box.bottom), color, thickness, cv2.LINE_8)  # crisp: axis-aligned
+    # LINE_8: crisp, the box is axis-aligned
+    cv2.rectangle(image, (box.x, box.y), (box.right, box.bottom), color, box_thickness(scale), cv2.LINE_8)
 
 
 def draw_underline(image: np.ndarray, box: Box, scale: float) -> None:
-    thickness = max(1, round(BOX_THICKNESS_PX * scale))
-    offset = round(LABEL_MARGIN_PX * scale)
-    y = box.bottom + offset
-    cv2.line(image, (box.x, y), (box.right, y), NUMBER_COLOR, thickness, cv2.LINE_8)
+    y = box.bottom + round(LABEL_MARGIN_PX * scale)
+    cv2.line(image, (box.x, y), (box.right, y), NUMBER_COLOR, box_thickness(scale), cv2.LINE_8)
 
 
-def tag_box(shape: tuple[int, ...], text: str, box: Box, scale: float, place: str) -> Box:
-    """Where a tag of `text` goes: "above", "below", "left", "right" of or "inside" `box`, moved inside a
-    frame of `shape`."""
-    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, FONT_SCALE * scale, max(1, round(scale * 1.5)))
+def tag_box(shape: tuple[int, ...], size: tuple[tuple[int, int], int], box: Box, scale: float,
+            place: str) -> Box:
+    """Where a tag of a text of `size` (text_size) goes: "above", "below", "left", "right" of or "inside"
+    `box`, moved inside a frame of `shape`."""
+    (text_w, text_h), baseline = size
     margin = round(LABEL_MARGIN_PX * scale)
-    gap = 2 * margin + max(1, round(BOX_THICKNESS_PX * scale))  # clear of the box's outline and underline
+    gap = 2 * margin + box_thickness(scale)  # clear of the box's outline and underline
     tag_w, tag_h = text_w + 2 * margin, text_h + baseline + 2 * margin
     left, top = {
         "above": (box.x, box.y - tag_h - gap // 2),
@@ -180,9 +193,9 @@ def tag_box(shape: tuple[int, ...], text: str, box: Box, scale: float, place: st
 def draw_tag(image: np.ndarray, tag: Tag) -> None:
     """The tag's filled box with its text in it."""
     box, scale = tag.box, tag.scale
-    margin, thickness = round(LABEL_MARGIN_PX * scale), max(1, round(scale * 1.5))
+    margin, thickness = round(LABEL_MARGIN_PX * scale), text_thickness(scale)
     cv2.rectangle(image, (box.x, box.y), (box.right, box.bottom), tag.color, cv2.FILLED)
-    (_, text_h), _ = cv2.getTextSize(tag.text, FONT, FONT_SCALE * scale, thickness)
+    (_, text_h), _ = text_size(tag.text, scale)
     origin = (box.x + margin, box.y + margin + text_h)
     cv2.putText(image, tag.text, origin, FONT, FONT_SCALE * scale, TEXT_ON_TAG_COLOR, thickness, LINE_TYPE)
 

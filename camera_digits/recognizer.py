@@ -22,11 +22,13 @@ CLIPPED_MIN_CONFIDENCE = 0.9
 class DebugImages:
     """What the recognizer saw: the segmentation at the processed size, the crops float32 (N, 28, 28, 1)
     in [0, 1] of its candidates, in candidate order, and those of the pieces of possibly glued digits
-    (M, 28, 28, 1), all classified in one call."""
+    (M, 28, 28, 1), all classified in one call; and the digit reported for each candidate crop, int (N,),
+    -1 where none was (refused, or read as its pieces)."""
 
     segmentation: segment.Segmentation
     crops: np.ndarray
     pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def binary(self) -> np.ndarray:
@@ -82,7 +84,7 @@ class DigitRecognizer:
         crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
         hypotheses, pieces = split.propose(found.labels, found.boxes, found.groups, found.contrast)
         normalized = time.perf_counter()
-        digits = self.classify(crops, found, gray.shape, hypotheses, pieces)
+        digits, labels = self.classify(crops, found, gray.shape, hypotheses, pieces)
         classified = time.perf_counter()
         ordered, numbers = grouping.group(digits)
         grouped = time.perf_counter()
@@ -91,18 +93,20 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces)
+        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces, labels)
 
     def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape,
-                 hypotheses: list[split.Hypotheses] = (), pieces: np.ndarray | None = None) -> list[Digit]:
-        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call).
+                 hypotheses: list[split.Hypotheses] = (),
+                 pieces: np.ndarray | None = None) -> tuple[list[Digit], np.ndarray]:
+        """Digits for the crops the model accepts, boxes mapped back to frame pixels (one predict call), and
+        the digit reported for each candidate crop (-1: none; see DebugImages.labels).
 
         A candidate with cut `hypotheses` is read as whichever of itself or its pieces (crops `pieces`, in
         the same call) is the more probable reading. A candidate cut by the frame edge, and a piece of it
         that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure.
         """
         if len(crops) == 0:
-            return []
+            return [], np.zeros(0, np.int64)
         batch = np.concatenate([crops, pieces]) if pieces is not None and len(pieces) else crops
         probabilities = np.asarray(self.classifier.predict(batch), np.float32)
         whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
@@ -110,15 +114,19 @@ class DigitRecognizer:
         labels, confidences = accepted(whole, self.min_confidence_of(clipped))
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
+        candidate_labels = labels.astype(np.int64)
         for candidate in hypotheses:
             whole_reading, readings[candidate.candidate] = readings[candidate.candidate], None
+            candidate_labels[candidate.candidate] = -1
             for span, label in split.best_reading(whole[candidate.candidate], piece_probabilities, candidate):
                 if span < 0:
                     readings.append(whole_reading)
+                    candidate_labels[candidate.candidate] = whole_reading[1]
                 elif label >= 0:
                     readings.append(self.piece_reading(candidate, span, label, piece_probabilities, found))
-        return [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
-                for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
+        digits = [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
+                  for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
+        return digits, candidate_labels
 
     def piece_reading(self, candidate: split.Hypotheses, span: int, label: int, piece_probabilities: np.ndarray,
                       found: segment.Segmentation) -> tuple:

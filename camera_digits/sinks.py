@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camera_digits.classifier import CLASS_FOLDERS, REJECT_FOLDER
 from camera_digits.draw import as_bgr, draw_reading
 from camera_digits.errors import CameraDigitsError
 from camera_digits.files import atomic_path
@@ -34,14 +35,12 @@ class SinkError(CameraDigitsError):
 
 @dataclass(frozen=True)
 class Processed:
-    """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), the recognizer's
-    DebugImages when the debug view is on or crops are saved (else None), and the reading as the model made it,
-    before tracking smoothed it over frames (None: the same as `reading`)."""
+    """One frame's results: the reading, the frame it was read from (BGR uint8 (H, W, 3)), and the recognizer's
+    DebugImages when the debug view is on or crops are saved (else None)."""
 
     reading: Reading
     frame: np.ndarray
     debug: object | None
-    model_reading: Reading | None = None
 
     @cached_property
     def annotated(self) -> np.ndarray:
@@ -191,12 +190,10 @@ class CropSink:
     `folder/reject/` when it found no digit there. Named `<source>-<frame>-<crop>.png`. A user moves the misread
     ones into the right folder and trains on them with `train.py --extra folder`."""
 
-    CLASS_FOLDERS = (*(str(digit) for digit in range(10)), "reject")
-
     def __init__(self, folder: Path):
         self.folder = folder
         try:  # every class folder, so a misread crop has somewhere to be moved to
-            for name in self.CLASS_FOLDERS:
+            for name in CLASS_FOLDERS:
                 (folder / name).mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SinkError(f"cannot write --save-crops {folder}: {error.strerror} ({error.filename})") from None
@@ -210,21 +207,11 @@ class CropSink:
     def write(self, processed: Processed) -> None:
         if processed.debug is None:
             return
-        reading = processed.model_reading or processed.reading
+        reading = processed.reading
         stem = f"{source_label(reading.source)}-{reading.frame_index:06d}"
-        labels = crop_labels(processed.debug.segmentation, reading, processed.frame.shape)
-        for index, (crop, label) in enumerate(zip(processed.debug.crops, labels)):
-            path = self.folder / (str(label) if label >= 0 else "reject") / f"{stem}-{index:02d}.png"
+        for index, (crop, label) in enumerate(zip(processed.debug.crops, processed.debug.labels.tolist())):
+            path = self.folder / (str(label) if label >= 0 else REJECT_FOLDER) / f"{stem}-{index:02d}.png"
             write_image(path, np.round(crop[..., 0] * 255).astype(np.uint8))
-
-
-def crop_labels(segmentation, reading: Reading, frame_shape) -> list[int]:
-    """The digit the model read in each candidate crop, or -1 where it refused one: the reading reports digits
-    by their boxes in frame pixels, so each candidate's box is mapped the same way and looked up."""
-    from camera_digits.recognizer import to_frame_box
-
-    digit_by_box = {digit.box: digit.digit for digit in reading.digits}
-    return [digit_by_box.get(to_frame_box(box, segmentation.scale, frame_shape), -1) for box in segmentation.boxes]
 
 
 def source_label(name: str | None) -> str:

@@ -8,11 +8,6 @@ from camera_digits.cuts import CutDetector
 from tests.scenes import SceneOptions, render_scene, render_video_frames
 
 
-def differences(frames):
-    detector = CutDetector()
-    return [detector.difference(frame) for frame in frames]
-
-
 def test_a_drifting_camera_on_one_sheet_never_cuts():
     frames, _ = render_video_frames(seed=5, n_frames=30)
     detector = CutDetector()

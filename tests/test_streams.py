@@ -12,9 +12,9 @@ import pytest
 from camera_digits import capture
 from camera_digits.capture import Deadlines, open_source
 from camera_digits.errors import SourceError
+from tests.conftest import REPO_DIR
 from tests.mjpeg_server import MjpegServer, SilentServer, refused_url
 
-REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_S = 1.0  # --timeout of the runs below: the open and reconnect deadlines
 STARTUP_S = 4.0  # a fresh interpreter starting or exiting while other processes share the two cores
 SHORT = Deadlines.of(TIMEOUT_S)

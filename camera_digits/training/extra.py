@@ -13,10 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camera_digits.classifier import REJECT_CLASS
+from camera_digits.classifier import CLASS_FOLDERS, REJECT_CLASS
 from camera_digits.errors import DataError
 
-CLASS_FOLDERS = {**{str(digit): digit for digit in range(10)}, "reject": REJECT_CLASS}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 HELD_BACK_SHARE = 0.2
 # The repeated extra crops make up about this share of an epoch: enough to move the model, not enough to
