@@ -96,6 +96,18 @@ def test_ctrl_c_mid_epoch_keeps_old_model_and_resume_continues(small_mnist_npz, 
     assert not (previous_model / "checkpoints").exists()  # a finished run leaves nothing to resume
 
 
+def test_an_interrupted_finetune_of_another_architecture_resumes(tmp_path, small_mnist_npz, monkeypatch):
+    """--finetune takes the current model's architecture (here seed, not the default), and so does --resume."""
+    out = tmp_path / "models"
+    assert run_train(small_mnist_npz, out, "--arch", "seed") == 0
+    with monkeypatch.context() as patch:
+        interrupt_after_first_epoch(patch, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        assert run_train(small_mnist_npz, out, "--finetune", "--epochs", "2") == 143
+    assert (out / "checkpoints" / "seed" / "last.keras").is_file()
+    assert run_train(small_mnist_npz, out, "--finetune", "--epochs", "2", "--resume") == 0
+    assert not (out / "checkpoints").exists()  # the resumed run found its checkpoint and finished
+
+
 def test_sigterm_is_a_clean_interruption(tmp_path, small_mnist_npz, previous_model, monkeypatch):
     interrupt_after_first_epoch(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
     assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 128 + signal.SIGTERM

@@ -87,9 +87,10 @@ def train(args) -> str:
     mnist = load_mnist(args.data)
     out = Path(args.out)
     with strategy.scope():
-        model = build_or_resume(args, out)
+        start = finetune_start(args, out) if args.finetune else None
+        model = build_or_resume(args, start)
     with_reject = model.output_shape[-1] == 11
-    judge = probabilities_of(model) if args.finetune and with_reject else None
+    judge = probabilities_of(start) if start is not None and with_reject else None
     train_split, validation_split = split_validation(mnist, args, with_reject, judge)
     test = Split(mnist.x_test, mnist.y_test.astype(np.int64))
     extra = read_extra(args, with_reject, len(train_split.labels)) if args.extra else None
@@ -181,20 +182,25 @@ def remove_checkpoints(args) -> None:
         checkpoint_dir(args).parent.rmdir()
 
 
-def build_or_resume(args, out: Path):
+def finetune_start(args, out: Path):
+    """The model --finetune starts from, the current one; its architecture becomes the run's, so that the
+    checkpoints (a resumed run's too) and the metadata name it."""
+    path = current_model_path(out)
+    if not path.is_file():
+        raise CameraDigitsError(f"nothing to fine-tune: no model at {path}; train one first, without --finetune")
+    model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    args.arch = model.name
+    return model
+
+
+def build_or_resume(args, start=None):
+    """The model to train: the last checkpoint with --resume, else `start` (fine-tuning) or a new one."""
     last = checkpoint_dir(args) / "last.keras"
     if args.resume:
         if not last.is_file():
             raise CameraDigitsError(f"nothing to resume: no checkpoint at {last}; run without --resume")
         return keras.saving.load_model(last, safe_mode=True)
-    if args.finetune:
-        start = current_model_path(out)
-        if not start.is_file():
-            raise CameraDigitsError(f"nothing to fine-tune: no model at {start}; train one first, without --finetune")
-        model = keras.saving.load_model(start, safe_mode=True, compile=False)
-        args.arch = model.name  # checkpoints and metadata name the architecture that is being fine-tuned
-        return model
-    return build(args.arch)
+    return start if start is not None else build(args.arch)
 
 
 def probabilities_of(model):
@@ -309,7 +315,7 @@ def save_model_atomic(model, path: Path) -> None:
 
 def evaluate(model, test: Split) -> dict:
     """Test-set accuracy, per-class accuracy and confusion matrix; run once, after training."""
-    logits = model.predict(test.images[..., None].astype(np.float32) / 255.0, batch_size=1000, verbose=0)
+    logits = logits_on(model, test)
     predicted = logits.argmax(axis=1)
     confusion = np.zeros((10, logits.shape[1]), np.int64)
     np.add.at(confusion, (test.labels, predicted), 1)
@@ -323,8 +329,12 @@ def evaluate(model, test: Split) -> dict:
 
 def accuracy_on(model, split: Split) -> float:
     """The share of `split` whose most likely class (the reject class included) is its label."""
-    logits = model.predict(split.images[..., None].astype(np.float32) / 255.0, batch_size=1000, verbose=0)
-    return float((logits.argmax(axis=1) == split.labels).mean())
+    return float((logits_on(model, split).argmax(axis=1) == split.labels).mean())
+
+
+def logits_on(model, split: Split) -> np.ndarray:
+    """The model's outputs (N, classes) for the uint8 images of `split`."""
+    return model.predict(split.images[..., None].astype(np.float32) / 255.0, batch_size=1000, verbose=0)
 
 
 def describe(args, mnist, history, evaluation, seconds: float, train_count: int) -> dict:
