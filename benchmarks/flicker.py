@@ -90,9 +90,9 @@ def play(recognizer, frames, score_frame, raw: Steadiness, tracked: Steadiness) 
             previous[name] = shown_numbers(result)
 
 
-def photo_clips(recognizer, folder: Path, frames: int, seed: int):
+def photo_clips(recognizer, folder: Path, photos: list, frames: int, seed: int):
     raw, tracked = Steadiness(), Steadiness()
-    for number, photo in enumerate(labelled_photos(folder)):
+    for number, photo in enumerate(photos):
         still = shrink(cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR))
         clip, _ = film(still, frames, seed + number)
 
@@ -145,11 +145,12 @@ def main(argv=None) -> int:
     if args.frames <= WARM_UP_FRAMES + 1:
         parser.error(f"--frames must be more than {WARM_UP_FRAMES + 1}")
     recognizer = DigitRecognizer.load(args.model, polarity=args.polarity)
-    seed = 0 if args.split == "tune" else split_seeds("report", 1)[0]
+    seed = split_seeds(args.split, 1)[0]
     kinds = []
     if (args.photos / "labels.tsv").is_file():
-        kinds.append((f"dev photos ({len(labelled_photos(args.photos))} clips)",
-                      photo_clips(recognizer, args.photos, args.frames, seed)))
+        photos = labelled_photos(args.photos)
+        kinds.append((f"dev photos ({len(photos)} clips)", photo_clips(recognizer, args.photos, photos,
+                                                                      args.frames, seed)))
     else:
         print(f"photos: none at {args.photos}; pass --photos PATH")
     per_class = stress_clips(recognizer, args.stress_clips, args.frames, args.split) if args.stress_clips > 0 else {}
