@@ -90,6 +90,35 @@ def test_finetune_starts_from_the_shipped_model_and_reports_before_and_after(tmp
     assert "smoke test" not in printed  # it started from a trained model
 
 
+def test_a_reject_branch_reads_every_digit_as_before_and_refuses_no_more_of_them(tmp_path, small_mnist_npz,
+                                                                                  mnist_test):
+    images, labels = mnist_test
+    crops = write_crops(tmp_path / "crops", [], [], reject=40)
+    out = tmp_path / "out"
+    assert train(small_mnist_npz, out, "--extra", str(crops), "--reject-branch", "--epochs", "1") == 0
+    metadata = json.loads((out / "digits.json").read_text())
+    calibration = metadata["reject_branch"]
+    assert calibration["bias_shift"] <= 0
+    assert calibration["validation_digits_refused"] <= calibration["validation_digits_refused_before"]
+    assert metadata["extra"]["held_back_accuracy_after"] >= metadata["extra"]["held_back_accuracy_before"]
+    crops = images[3000:3500, ..., None].astype(np.float32) / 255.0
+    shipped = classifier.load(classifier.MODELS_DIR / "digits.tflite").predict(crops)
+    branched = classifier.load(out / "digits.tflite").predict(crops)
+    np.testing.assert_array_equal(branched[:, :10].argmax(axis=1), shipped[:, :10].argmax(axis=1))
+    assert (branched.argmax(axis=1) == 10).sum() <= (shipped.argmax(axis=1) == 10).sum() + 2
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--finetune", "--reject-branch"], "choose one"),
+    (["--reject-branch", "--arch", "seed"], "leave out --arch"),
+    (["--reject-branch", "--distribute", "multi-worker"], "trains on one machine"),
+])
+def test_conflicting_ways_to_start_from_the_current_model_are_refused(options, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(options)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_a_worse_model_goes_to_runs_and_says_why(small_mnist_npz, shipped_copy, capsys):
     before = {name: (shipped_copy / name).read_bytes() for name in SHIPPED_FILES}
     assert train(small_mnist_npz, shipped_copy, "--arch", "seed", "--epochs", "1") == 0
@@ -108,7 +137,7 @@ def test_force_publishes_over_a_better_model(small_mnist_npz, shipped_copy, caps
 
 
 def run_args(finetune=False, force=False):
-    return SimpleNamespace(finetune=finetune, force=force)
+    return SimpleNamespace(finetune=finetune, reject_branch=False, force=force)
 
 
 def metadata(accuracy, before=None, after=None, epochs=1, images=55000, finetune=False):

@@ -5,7 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from camera_digits.training.models import ARCHITECTURES, build  # noqa: E402
+from camera_digits.training.models import ARCHITECTURES, build, shift_reject_bias, with_reject_branch  # noqa: E402
 
 # The tutorial's model.summary(): (layer type, output shape, parameters).
 TUTORIAL_SEED_LAYERS = [
@@ -42,3 +42,32 @@ def test_reject_class_models_stay_small_enough_for_realtime_cpu(name):
 def test_unknown_architecture_lists_the_choices():
     with pytest.raises(ValueError, match="choose one of " + ", ".join(ARCHITECTURES)):
         build("resnet")
+
+
+def trainable_layer_names(model) -> set[str]:
+    return {variable.path.split("/")[0] for variable in model.trainable_weights}
+
+
+@pytest.mark.parametrize("name", ["seed", "separable"])
+def test_a_reject_branch_keeps_every_digit_logit_and_trains_only_itself(name):
+    model = build(name)
+    crops = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    digit_logits = np.asarray(model(crops))[:, :10]
+    branched = with_reject_branch(model)
+    assert branched.output_shape == (None, 11) and branched.name == name
+    np.testing.assert_allclose(np.asarray(branched(crops))[:, :10], digit_logits, atol=1e-5)
+    assert trainable_layer_names(branched) == {"reject_hidden", "reject_logit"}
+    rebranched = with_reject_branch(branched)  # a fresh branch in place of the old one, not a second one
+    assert len(rebranched.layers) == len(branched.layers)
+    np.testing.assert_allclose(np.asarray(rebranched(crops))[:, :10], digit_logits, atol=1e-5)
+    assert not np.allclose(np.asarray(rebranched(crops))[:, 10], np.asarray(branched(crops))[:, 10])
+
+
+def test_shifting_the_reject_bias_moves_only_the_reject_logit():
+    branched = with_reject_branch(build("seed"))
+    crops = np.random.default_rng(1).random((4, 28, 28, 1)).astype(np.float32)
+    before = np.asarray(branched(crops))
+    shift_reject_bias(branched, -2.5)
+    after = np.asarray(branched(crops))
+    np.testing.assert_allclose(after[:, :10], before[:, :10], atol=1e-6)
+    np.testing.assert_allclose(after[:, 10], before[:, 10] - 2.5, atol=1e-5)

@@ -17,6 +17,7 @@ ARCHITECTURES = ("separable", "digitnet", "compact", "seed")
 DEFAULT_ARCHITECTURE = "separable"
 DEFAULT_EPOCHS = {"seed": 5, "digitnet": 15, "separable": 30, "compact": 20}
 FINETUNE_EPOCHS = 3
+REJECT_BRANCH_EPOCHS = 6  # the validation loss stopped falling after 5-6 epochs
 DISTRIBUTE_MODES = ("auto", "none", "mirrored", "multi-worker")
 CONSOLE_SCRIPT = "camera-digits-train"
 CHECKOUT_DIR = Path(__file__).resolve().parents[2]
@@ -40,7 +41,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                         help=f"architecture (default {DEFAULT_ARCHITECTURE}; seed is the tutorial's CNN)")
     default_epochs = ", ".join(f"{epochs} for {name}" for name, epochs in DEFAULT_EPOCHS.items())
     parser.add_argument("--epochs", type=positive_int,
-                        help=f"epochs (default: {default_epochs}; {FINETUNE_EPOCHS} with --finetune)")
+                        help=f"epochs (default: {default_epochs}; {FINETUNE_EPOCHS} with --finetune, "
+                        f"{REJECT_BRANCH_EPOCHS} with --reject-branch)")
     parser.add_argument("--batch-size", type=positive_int, default=128,
                         help="images per batch on each replica (default 128); the global batch is this times "
                         "the number of GPUs or workers")
@@ -56,6 +58,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--finetune", action="store_true",
                         help=f"start from the current model (in --out, else the shipped one) for "
                         f"{FINETUNE_EPOCHS} epochs instead of from scratch")
+    parser.add_argument("--reject-branch", action="store_true",
+                        help="start from the current model, freeze it and train only a new \"not a digit\" "
+                        "branch on its features: which digit a crop is read as stays the same, only what is "
+                        "refused changes (add --extra DIR with DIR/reject/ crops, e.g. from "
+                        "scripts/harvest_rejects.py)")
     parser.add_argument("--force", action="store_true",
                         help="publish into --out even if the model there is better")
     parser.add_argument("--distribute", choices=DISTRIBUTE_MODES, default="auto",
@@ -70,9 +77,14 @@ def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.resume and args.distribute == "multi-worker":
         parser.error("--resume continues a run on one machine; start a multi-worker run afresh")
-    if args.finetune and args.arch != DEFAULT_ARCHITECTURE:
-        parser.error("--finetune continues the current model's architecture; leave out --arch")
-    args.epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else DEFAULT_EPOCHS[args.arch])
+    if args.finetune and args.reject_branch:
+        parser.error("--finetune trains the whole model, --reject-branch only a new reject branch; choose one")
+    if (args.finetune or args.reject_branch) and args.arch != DEFAULT_ARCHITECTURE:
+        parser.error("--finetune and --reject-branch continue the current model's architecture; leave out --arch")
+    if args.reject_branch and args.distribute == "multi-worker":
+        parser.error("--reject-branch trains on one machine; leave out --distribute multi-worker")
+    args.epochs = args.epochs or (FINETUNE_EPOCHS if args.finetune else
+                                  REJECT_BRANCH_EPOCHS if args.reject_branch else DEFAULT_EPOCHS[args.arch])
     return args
 
 

@@ -66,12 +66,13 @@ def split_held_back(images: np.ndarray, labels: np.ndarray, seed: int) -> tuple[
     return (images[~held], labels[~held]), (images[held], labels[held])
 
 
-def oversampled(extra: Arrays, mnist_count: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """The extra crops repeated to about EXTRA_SHARE of the epoch (at most MAX_REPEATS times): images,
-    labels and the repeat count."""
+def oversampled(extra: Arrays, mnist_count: int, seed: int,
+                share: float = EXTRA_SHARE) -> tuple[np.ndarray, np.ndarray, int]:
+    """The extra crops repeated to about `share` of the epoch (at most MAX_REPEATS times): images, labels and
+    the repeat count."""
     images, labels = extra
     if len(labels) == 0:
         return images, labels, 0
-    repeats = int(np.clip(round(EXTRA_SHARE * mnist_count / len(labels)), 1, MAX_REPEATS))
+    repeats = int(np.clip(round(share * mnist_count / len(labels)), 1, MAX_REPEATS))
     order = np.random.default_rng(seed).permutation(len(labels) * repeats) % len(labels)
     return images[order], labels[order], repeats

@@ -1,8 +1,9 @@
 """Where a finished run is published: a folder that holds a model is never made worse.
 
-A run replaces the model in `--out` only when its MNIST test accuracy is at least that model's; a fine-tuned
-run (which trades a little MNIST accuracy for the user's own handwriting) only when it keeps
-FINETUNE_MIN_ACCURACY on MNIST and does not do worse on the held-back extra crops. Otherwise, unless
+A run replaces the model in `--out` only when its MNIST test accuracy is at least that model's; a run that
+starts from that model (`--finetune`, which trades a little MNIST accuracy for the user's own handwriting, or
+`--reject-branch`, which refuses more non-digits) only when it keeps FINETUNE_MIN_ACCURACY on MNIST and does
+not do worse on the held-back extra crops. Otherwise, unless
 `--force`, it goes to runs/DATE-TIME/ beside `--out`, and the summary says where and why.
 """
 
@@ -28,7 +29,7 @@ def current_accuracy(out: Path) -> float | None:
 
 def destination(out: Path, metadata: dict, args) -> tuple[Path, str | None]:
     """The folder to publish into, and a line saying why it is not `out` (None when it is)."""
-    reason = None if args.force else worse_because(out, metadata, bool(args.finetune))
+    reason = None if args.force else worse_because(out, metadata, bool(args.finetune or args.reject_branch))
     if reason is None:
         return out, None
     runs = out.parent / "runs" / time.strftime("%Y%m%d-%H%M%S")
@@ -59,7 +60,7 @@ def smoke_note(metadata: dict, full_train_count: int) -> str | None:
     """A plain warning for a run too short to learn anything, else None. A fine-tuned model learnt before the
     run, so only its accuracy counts."""
     seen = len(metadata["history"].get("accuracy", [])) * metadata["train_images"]
-    if seen < full_train_count and not metadata.get("finetune"):
+    if seen < full_train_count and not (metadata.get("finetune") or metadata.get("reject_branch")):
         why = f"it saw {seen} training images, less than one epoch of the {full_train_count} there are"
     elif metadata["test_accuracy"] < SMOKE_ACCURACY:
         why = f"its test accuracy {metadata['test_accuracy']:.1%} is below {SMOKE_ACCURACY:.0%}"

@@ -81,6 +81,53 @@ def compact() -> keras.Model:
     return keras.Model(inputs, outputs, name="compact")
 
 
+# The reject branch: a small dense layer on the trunk's flattened features. 128 units catch 96 % of the
+# validation reject shapes at the bias that refuses no more validation digits than the model did before (64
+# units: 95 %); about 0.4 M multiply-adds per crop, a fifteenth of the separable model's.
+REJECT_BRANCH_UNITS = 128
+TRUNK, DIGIT_LOGITS, REJECT_HIDDEN, REJECT_LOGIT = "trunk", "digit_logits", "reject_hidden", "reject_logit"
+
+
+def with_reject_branch(model: keras.Model, units: int = REJECT_BRANCH_UNITS) -> keras.Model:
+    """`model` with its "not a digit" logit replaced by a new branch, and everything else frozen.
+
+    The branch reads the trunk's flattened features (Flatten → Dense `units` → one logit); the ten digit
+    logits are the model's own, weight for weight, so training the branch cannot change which digit a crop
+    is read as, only whether it is refused. A model that already has a branch gets a fresh one in its place.
+    """
+    trunk, digit_weights = trunk_and_digit_weights(model)
+    trunk.trainable = False
+    inputs = keras.Input((28, 28, 1))
+    features, hidden = trunk(inputs)
+    digit_logits = layers.Dense(10, name=DIGIT_LOGITS, trainable=False)
+    reject = layers.Dense(units, activation="relu", name=REJECT_HIDDEN)(features)
+    reject = layers.Dropout(0.3)(reject)
+    reject = layers.Dense(1, name=REJECT_LOGIT)(reject)
+    outputs = layers.Concatenate(name="logits")([digit_logits(hidden), reject])
+    branched = keras.Model(inputs, outputs, name=model.name)
+    digit_logits.set_weights(digit_weights)
+    return branched
+
+
+def trunk_and_digit_weights(model: keras.Model) -> tuple[keras.Model, list]:
+    """The part of `model` up to its last hidden layer, as a model of crops → (flattened features, hidden
+    features), and the kernel and bias of its ten digit logits."""
+    if REJECT_LOGIT in {layer.name for layer in model.layers}:
+        return model.get_layer(TRUNK), model.get_layer(DIGIT_LOGITS).get_weights()
+    flatten = next(layer for layer in model.layers if isinstance(layer, layers.Flatten))
+    last = model.layers[-1]
+    kernel, bias = last.get_weights()
+    trunk = keras.Model(model.inputs, [flatten.output, last.input], name=TRUNK)
+    return trunk, [kernel[:, :10], bias[:10]]
+
+
+def shift_reject_bias(model: keras.Model, shift: float) -> None:
+    """Add `shift` to the bias of a branched model's reject logit (< 0: fewer crops refused)."""
+    layer = model.get_layer(REJECT_LOGIT)
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, bias + shift])
+
+
 ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "separable": separable, "compact": compact}
 DEFAULT_ARCHITECTURE = "separable"
 

@@ -1,0 +1,82 @@
+"""Reject-class crops as the camera path makes them: what it proposes on stress scenes that is not a digit.
+
+    python scripts/harvest_rejects.py --out crops/ [--scenes 300]
+
+Every candidate and every piece of a cut that the recognizer proposes on the *tune* seeds of the stress scenes
+(`tests/stress.py`: letters and words beside digits, chalk words on boards, crease shadows, line pieces) and
+that overlaps no drawn digit is saved as the 28×28 crop the model sees, `OUT/reject/<class>-<seed>-<n>.png`, the
+layout `train.py --extra` reads. The report seeds stay unseen, so `benchmarks/accuracy.py` still measures
+the model on scenes it was not trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from camera_digits import split  # noqa: E402
+from camera_digits.classifier import CLASS_FOLDERS, REJECT_FOLDER  # noqa: E402
+from camera_digits.recognizer import DigitRecognizer, to_frame_box  # noqa: E402
+from camera_digits.sinks import write_image  # noqa: E402
+from tests.stress import STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
+
+MARGIN_PX = 2  # a crop this close to a drawn digit may hold part of it: not surely a non-digit
+
+
+def off_digits(boxes: list[list[int]], truth, margin_px: int = MARGIN_PX) -> list[bool]:
+    """Per (x, y, w, h) frame box: True when it stays `margin_px` clear of every drawn digit's box."""
+    def clear(box, digit) -> bool:
+        x, y, w, h = box
+        dx, dy, dw, dh = digit.box
+        return (x + w + margin_px <= dx or dx + dw + margin_px <= x or
+                y + h + margin_px <= dy or dy + dh + margin_px <= y)
+
+    return [all(clear(box, digit) for digit in truth.digits) for box in boxes]
+
+
+def non_digit_crops(recognizer: DigitRecognizer, frame: np.ndarray, truth) -> np.ndarray:
+    """uint8 (N, 28, 28) crops, ink = 255, of the candidates and cut pieces in `frame` that are no drawn digit."""
+    _, debug = recognizer.recognize_debug(frame)
+    found = debug.segmentation
+    hypotheses, _ = split.propose(found.labels, found.boxes, found.groups, found.contrast)
+    piece_boxes = [box for candidate in hypotheses for box in candidate.boxes]
+    boxes = [to_frame_box(box, found.scale, frame.shape).to_list() for box in [*found.boxes, *piece_boxes]]
+    crops = np.concatenate([debug.crops, debug.pieces])[..., 0]
+    return np.round(crops[off_digits(boxes, truth)] * 255).astype(np.uint8)
+
+
+def harvest(out: Path, scenes: int, recognizer: DigitRecognizer) -> dict[str, int]:
+    """Write the non-digit crops of `scenes` tune scenes per stress class (pages: a tenth); counts per class."""
+    for name in CLASS_FOLDERS:  # every class folder, as --save-crops makes them
+        (out / name).mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name in STRESS_CLASSES:
+        counts[name] = 0
+        for seed in split_seeds("tune", max(1, scenes // 10) if name == "page" else scenes):
+            for index, crop in enumerate(non_digit_crops(recognizer, *render_stress(name, seed))):
+                write_image(out / REJECT_FOLDER / f"{name}-{seed:06d}-{index:03d}.png", crop)
+                counts[name] += 1
+    return counts
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, type=Path, help="folder to write OUT/reject/*.png into")
+    parser.add_argument("--scenes", type=int, default=300, help="tune scenes per stress class (pages: a tenth)")
+    parser.add_argument("--model", help="model that proposes and cuts (default: the shipped one)")
+    args = parser.parse_args(argv)
+    counts = harvest(args.out, args.scenes, DigitRecognizer.load(args.model))
+    for name, count in counts.items():
+        print(f"{name:14s} {count:6d}")
+    print(f"{'all':14s} {sum(counts.values()):6d} crops in {args.out / REJECT_FOLDER}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
