@@ -13,6 +13,7 @@ pytest.importorskip("tensorflow")
 from camera_digits import classifier  # noqa: E402
 from camera_digits.training import cli, extra, gate  # noqa: E402
 from camera_digits.training.models import ARCHITECTURES, DEFAULT_ARCHITECTURE  # noqa: E402
+from tests.conftest import train  # noqa: E402
 
 SHIPPED_FILES = ["digits.json", "digits.keras", "digits.tflite"]
 
@@ -36,10 +37,6 @@ def shipped_copy(tmp_path):
     for name in SHIPPED_FILES:
         shutil.copy(classifier.MODELS_DIR / name, out / name)
     return out
-
-
-def train(data, out, *options):
-    return cli.main(["--data", str(data), "--out", str(out), "--limit", "300", "--batch-size", "64", *options])
 
 
 def test_the_command_line_knows_every_architecture_without_importing_keras():
