@@ -82,7 +82,6 @@ def compact() -> keras.Model:
 
 
 ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "separable": separable, "compact": compact}
-DEFAULT_ARCHITECTURE = "separable"
 
 
 def build(name: str) -> keras.Model:
