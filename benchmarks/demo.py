@@ -17,7 +17,7 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
-from camera_digits.results import Box  # noqa: E402
+from tests.scenes import labels_at  # noqa: E402
 
 TRUTH = REPO_DIR / "tests" / "data" / "demo_truth.json"
 MIN_IOU = 0.4  # the truth boxes are the warped ink boxes: a little looser than the segmenter's
@@ -31,15 +31,8 @@ def read_demo() -> list[dict]:
 
 def score_frame(line: dict, truth_digits: list) -> tuple[int, int]:
     """(digits read right at their true box, digits read at no true box) for one JSON line."""
-    boxes = [Box(*digit["box"]) for digit in line["digits"]]
-    used, right = set(), 0
-    for box, label in truth_digits:
-        overlaps = [(found.iou(Box(*box)), index) for index, found in enumerate(boxes) if index not in used]
-        best_iou, best = max(overlaps, default=(0.0, None))
-        if best_iou >= MIN_IOU:
-            used.add(best)
-            right += line["digits"][best]["digit"] == label
-    return right, len(boxes) - len(used)
+    labels, unmatched = labels_at(line, [box for box, _ in truth_digits], MIN_IOU)
+    return sum(label == true_label for label, (_, true_label) in zip(labels, truth_digits)), unmatched
 
 
 def main() -> int:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # tests.scenes and camera_digits, when run from a checkout
 
 from camera_digits.files import atomic_path  # noqa: E402
-from camera_digits.training.handwriting import FONTS_DIR  # noqa: E402
+from camera_digits.training.handwriting import FONTS_DIR, load_font  # noqa: E402
 from tests.scenes import ink_glyph, mnist_test  # noqa: E402
 
 DEFAULT_OUTPUT = REPO_DIR / "camera_digits" / "assets" / "demo.mp4"
@@ -83,7 +83,7 @@ def paper(kind: str, rng: np.random.Generator) -> np.ndarray:
 def font_glyphs(font_path: Path, text: str, height_px: int) -> list[np.ndarray]:
     """Each character of `text` in the font as float32 ink coverage, digits `height_px` tall, signs and
     letters at their own size relative to them, all on a common baseline box."""
-    font = ImageFont.truetype(str(font_path), 4 * height_px)
+    font = load_font(font_path, 4 * height_px)
     top = min(font.getbbox(digit)[1] for digit in "0123456789")
     bottom = max(font.getbbox(digit)[3] for digit in "0123456789")
     scale = height_px / (bottom - top)

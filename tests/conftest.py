@@ -1,4 +1,4 @@
-"""Shared fixtures: the committed MNIST test split and small data sets built from it."""
+"""Shared fixtures: the committed MNIST test split and small data sets built from it; a short training run."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from camera_digits import classifier
+from camera_digits.training import cli
 
 TESTS_DIR = Path(__file__).resolve().parent
 MNIST_TEST_PATH = TESTS_DIR / "data" / "mnist_test.npz"
@@ -26,6 +27,13 @@ def small_mnist_npz(tmp_path, mnist_test):
     path = tmp_path / "small_mnist.npz"
     np.savez(path, x_train=images[:600], y_train=labels[:600], x_test=images[600:800], y_test=labels[600:800])
     return path
+
+
+def train(data, out, *options):
+    """train.py in-process, on `data` into `out`: 300 training images, one epoch, batches of 64, unless
+    `options` say otherwise (a later flag wins). Returns its exit code."""
+    return cli.main(["--data", str(data), "--out", str(out), "--limit", "300", "--epochs", "1",
+                     "--batch-size", "64", *options])
 
 
 @pytest.fixture(autouse=True)

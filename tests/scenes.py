@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camera_digits.results import Box
+
 MNIST_TEST_PATH = Path(__file__).resolve().parent / "data" / "mnist_test.npz"
 
 
@@ -386,3 +388,19 @@ def score_reading(found: list[tuple[tuple[int, int, int, int], int]], truth: Sce
     clipped_found = clipped_read + clipped_misread
     return Score(len(truth.digits) - clipped_truths, len(found) - clipped_read, len(used_found) - clipped_found,
                  correct, len(set(truth.numbers)), read, on_marks, clipped_read, clipped_misread)
+
+
+def labels_at(line: dict, boxes, min_iou: float = 0.5) -> tuple[list, int]:
+    """The digit a JSON reading line has at each true (x, y, w, h) box, None where it has none, and how many of
+    its digits lie at no true box. Boxes are taken in order, each to the unused digit it overlaps most."""
+    found = [Box(*digit["box"]) for digit in line["digits"]]
+    labels, used = [], set()
+    for box in boxes:
+        overlaps = [(candidate.iou(Box(*box)), index) for index, candidate in enumerate(found) if index not in used]
+        best_iou, best = max(overlaps, default=(0.0, None))
+        if best_iou < min_iou:
+            labels.append(None)
+            continue
+        used.add(best)
+        labels.append(line["digits"][best]["digit"])
+    return labels, len(found) - len(used)

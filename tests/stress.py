@@ -27,7 +27,7 @@ import numpy as np
 from camera_digits.training import handwriting
 from camera_digits.training.handwriting import FONTS_DIR
 from tests.scenes import SceneOptions, SceneTruth, TruthDigit, degrade, ink_glyph, mnist_test, paper_background
-from tests.scenes import write_ink
+from tests.scenes import overlaps, write_ink
 
 FONT_FILES = ("CabinSketch-Regular.ttf", "DancingScript-Bold.otf", "DancingScript-Regular.otf",
               "Havana-Regular.otf", "Joscelyn-Regular.otf", "Rufscript010.ttf", "lobster.otf")
@@ -311,8 +311,7 @@ def place(rng, size: tuple[int, int], items: list[Item], margin_px: int = 6, tri
             continue
         for _ in range(tries):
             x, y = int(rng.integers(4, width - w - 3)), int(rng.integers(4, height - h - 3))
-            if all(x + w + margin_px < bx or bx + bw + margin_px < x or y + h + margin_px < by
-                   or by + bh + margin_px < y for bx, by, bw, bh in boxes):
+            if not any(overlaps((x, y, w, h), box, margin_px) for box in boxes):
                 placed.append((item, x, y))
                 boxes.append((x, y, w, h))
                 break
@@ -514,7 +513,7 @@ def crowded(entry, placed) -> bool:
         if other is item:
             return False
         oh, ow = other.shape
-        if not (x + w + 8 < ox or ox + ow + 8 < x or y + h + 8 < oy or oy + oh + 8 < y):
+        if overlaps((x, y, w, h), (ox, oy, ow, oh), margin=8):
             return True
     return False
 

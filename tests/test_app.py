@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -17,7 +16,7 @@ from camera_digits import app, capture
 from camera_digits.draw import STATE_COLOR
 from camera_digits.recognizer import DigitRecognizer
 from camera_digits.results import Box
-from tests.scenes import SceneOptions, render_scene, render_video_frames
+from tests.scenes import SceneOptions, labels_at, render_scene, render_video_frames
 
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VideoCapture = cv2.VideoCapture  # the real one, for reading outputs back while a test fakes the camera
@@ -67,23 +66,10 @@ def test_video_file_to_json_and_annotated_video(model_path, scene_video, tmp_pat
     assert not list(tmp_path.glob(".out*"))  # no temporary file left behind
     read, truth_count, extras = 0, 0, 0
     for line, truth in zip(lines[2:], truths[2:]):  # the tracker shows a digit from its second sighting
-        labels, unmatched = labels_at_truth(line, truth)
+        labels, unmatched = labels_at(line, [digit.box for digit in truth.digits])
         read += sum(label == digit.label for label, digit in zip(labels, truth.digits))
         truth_count, extras = truth_count + len(truth.digits), extras + unmatched
     assert read >= 0.9 * truth_count and extras == 0, (read, truth_count, extras)
-
-
-def labels_at_truth(line, truth, min_iou=0.5):
-    """The label the JSON line has at each true digit's box (None where it has none), and how many of
-    its digits lie at no true digit."""
-    boxes = [Box(*digit["box"]) for digit in line["digits"]]
-    labels, used = [], set()
-    for digit in truth.digits:
-        overlaps = [(box.iou(Box(*digit.box)), index) for index, box in enumerate(boxes) if index not in used]
-        best = max(overlaps, default=(0.0, None))
-        labels.append(line["digits"][best[1]]["digit"] if best[0] >= min_iou else None)
-        used |= {best[1]} if best[0] >= min_iou else set()
-    return labels, len(boxes) - len(used)
 
 
 def test_a_cut_to_another_sheet_drops_the_last_sheets_digits(model_path, tmp_path, capsys):
@@ -94,14 +80,15 @@ def test_a_cut_to_another_sheet_drops_the_last_sheets_digits(model_path, tmp_pat
     lines = json_lines(capsys.readouterr().out)
     assert len(lines) == 16
     before, after = lines[7], lines[8:]
-    assert labels_at_truth(before, first_truths[7])[0].count(None) <= 1  # the first sheet was being read
+    labels = labels_at(before, [digit.box for digit in first_truths[7].digits])[0]
+    assert labels.count(None) <= 1  # the first sheet was being read
     stale = [Box(*digit.box) for digit in first_truths[7].digits
              if not any(Box(*digit.box).iou(Box(*new.box)) > 0 for new in second_truths[0].digits)]
     assert stale  # the test needs digits of the first sheet where the second has none
     for line in after:
         assert not any(Box(*digit["box"]).iou(old) > 0.3 for digit in line["digits"] for old in stale), line["frame"]
         assert not {number["text"] for number in line["numbers"]} & set(first_truths[0].numbers)
-    labels, extras = labels_at_truth(after[1], second_truths[1])
+    labels, extras = labels_at(after[1], [digit.box for digit in second_truths[1].digits])
     assert extras == 0 and labels.count(None) <= 1  # the new sheet is read from its second frame
 
 
@@ -147,11 +134,10 @@ def test_demo_clip_reads_the_numbers_of_its_sheets(model_path, capsys):
         right, total, extras, numbers_read = 0, 0, 0, 0
         for offset in range(1, sheet["frames"]):
             line = lines[sheet["first_frame"] + offset]
-            truth = SimpleNamespace(digits=[SimpleNamespace(box=box, label=label)
-                                            for box, label in sheet["digits"][offset]])
-            labels, unmatched = labels_at_truth(line, truth, min_iou=0.4)
-            right += sum(label == digit.label for label, digit in zip(labels, truth.digits))
-            total, extras = total + len(truth.digits), extras + unmatched
+            digits = sheet["digits"][offset]
+            labels, unmatched = labels_at(line, [box for box, _ in digits], min_iou=0.4)
+            right += sum(label == true_label for label, (_, true_label) in zip(labels, digits))
+            total, extras = total + len(digits), extras + unmatched
             numbers_read += set(sheet["numbers"]) <= {number["text"] for number in line["numbers"]}
         assert right >= 0.95 * total and extras <= 2, (sheet["paper"], right, total, extras)
         assert numbers_read >= 0.8 * (sheet["frames"] - 1), (sheet["numbers"], numbers_read)

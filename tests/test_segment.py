@@ -80,11 +80,11 @@ def test_every_digit_is_found_once_on_difficult_paper(name, background):
     assert len(boxes) == len(truth)
 
 
-def stroke_frame(strokes, size=(200, 200)):
-    """A paper frame with polylines drawn in ink, 5 px thick."""
-    frame = np.full((*size, 3), 230, np.uint8)
+def stroke_frame(strokes, size=(200, 200), paper=230, ink=(30, 30, 30), thickness_px=5):
+    """A gray paper frame with ink polylines drawn on it, `thickness_px` wide."""
+    frame = np.full((*size, 3), paper, np.uint8)
     for points in strokes:
-        cv2.polylines(frame, [np.int32(points)], False, (30, 30, 30), 5, cv2.LINE_AA)
+        cv2.polylines(frame, [np.int32(points)], False, ink, thickness_px, cv2.LINE_AA)
     return frame
 
 
@@ -196,26 +196,15 @@ def test_merge_fragments_table():
     [[(240, 120), (400, 120)], [(400, 120), (300, 360)]],  # a 7 whose bar is a quarter of the frame wide
 ], ids=["tall 1", "wide 7"])
 def test_large_thin_digits_are_not_taken_for_lines(strokes):
-    frame = np.full((480, 640, 3), 225, np.uint8)
-    for points in strokes:
-        cv2.polylines(frame, [np.int32(points)], False, (40, 40, 40), 3, cv2.LINE_AA)
-    boxes = found_boxes(frame)
+    boxes = found_boxes(stroke_frame(strokes, (480, 640), paper=225, ink=(40, 40, 40), thickness_px=3))
     assert len(boxes) == 1
     assert boxes[0][3] >= 235  # the whole height, bar included
-
-
-def polyline_digit_frame(strokes, size=(480, 640), thickness=2):
-    """A gray paper frame with ink polylines `thickness` px wide (a ballpoint on a large digit)."""
-    frame = np.full((*size, 3), 215, np.uint8)
-    for points in strokes:
-        cv2.polylines(frame, [np.int32(points)], False, (70, 40, 30), thickness, cv2.LINE_AA)
-    return frame
 
 
 def test_large_thin_pen_digit_is_a_candidate():
     # a 4 about 200 px tall in a 2 px ballpoint: its ink covers about 2 % of its box
     four = [[(300, 100), (240, 250), (360, 250)], [(330, 160), (330, 300)]]
-    boxes = found_boxes(polyline_digit_frame(four))
+    boxes = found_boxes(stroke_frame(four, (480, 640), paper=215, ink=(70, 40, 30), thickness_px=2))
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
     assert y <= 102 and y + h >= 298 and x <= 242 and x + w >= 358

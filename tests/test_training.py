@@ -12,13 +12,9 @@ pytest.importorskip("tensorflow")
 from camera_digits.training import cli  # noqa: E402
 from camera_digits.training import trainer as training  # noqa: E402
 from camera_digits.classifier import load as load_classifier  # noqa: E402
+from tests.conftest import train  # noqa: E402
 
 OUTPUT_NAMES = ["digits.json", "digits.keras", "digits.png", "digits.tflite"]
-
-
-def run_train(data, out, *extra):
-    return cli.main(["--data", str(data), "--out", str(out), "--limit", "300", "--epochs", "1",
-                          "--batch-size", "64", *extra])
 
 
 def listing(folder):
@@ -43,8 +39,8 @@ def assert_unchanged(out):
 
 def test_short_run_writes_every_output(tmp_path, small_mnist_npz, capsys):
     out = tmp_path / "models"
-    assert run_train(small_mnist_npz, out, "--arch", "seed", "--limit", "600", "--epochs", "3",
-                     "--batch-size", "16") == 0
+    assert train(small_mnist_npz, out, "--arch", "seed", "--limit", "600", "--epochs", "3",
+                 "--batch-size", "16") == 0
     assert listing(out) == OUTPUT_NAMES
     metadata = json.loads((out / "digits.json").read_text())
     assert metadata["architecture"] == "seed" and metadata["epochs"] == 3
@@ -60,7 +56,7 @@ def test_short_run_writes_every_output(tmp_path, small_mnist_npz, capsys):
 
 def test_digitnet_run_adds_the_reject_class(tmp_path, small_mnist_npz):
     out = tmp_path / "models"
-    assert run_train(small_mnist_npz, out, "--no-augment") == 0
+    assert train(small_mnist_npz, out, "--no-augment") == 0
     metadata = json.loads((out / "digits.json").read_text())
     assert metadata["classes"][-1] == "reject" and metadata["augment"] is False
     assert metadata["train_images"] == 330  # 300 digits + 10 % non-digit shapes
@@ -85,12 +81,12 @@ def test_ctrl_c_mid_epoch_keeps_old_model_and_resume_continues(small_mnist_npz, 
 
     with monkeypatch.context() as patch:
         patch.setattr(training.EpochCheckpoint, "on_train_batch_end", ctrl_c_in_second_epoch, raising=False)
-        assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 130
+        assert train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 130
     assert_unchanged(previous_model)
     assert "epoch 1 is checkpointed" in capsys.readouterr().err
     state = json.loads((previous_model / "checkpoints" / "seed" / "state.json").read_text())
     assert state["epoch"] == 1
-    assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2", "--resume") == 0
+    assert train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2", "--resume") == 0
     metadata = json.loads((previous_model / "digits.json").read_text())
     assert len(metadata["history"]["accuracy"]) == 2  # one epoch before the interruption, one after
     assert not (previous_model / "checkpoints").exists()  # a finished run leaves nothing to resume
@@ -99,18 +95,18 @@ def test_ctrl_c_mid_epoch_keeps_old_model_and_resume_continues(small_mnist_npz, 
 def test_an_interrupted_finetune_of_another_architecture_resumes(tmp_path, small_mnist_npz, monkeypatch):
     """--finetune takes the current model's architecture (here seed, not the default), and so does --resume."""
     out = tmp_path / "models"
-    assert run_train(small_mnist_npz, out, "--arch", "seed") == 0
+    assert train(small_mnist_npz, out, "--arch", "seed") == 0
     with monkeypatch.context() as patch:
         interrupt_after_first_epoch(patch, lambda: os.kill(os.getpid(), signal.SIGTERM))
-        assert run_train(small_mnist_npz, out, "--finetune", "--epochs", "2") == 143
+        assert train(small_mnist_npz, out, "--finetune", "--epochs", "2") == 143
     assert (out / "checkpoints" / "seed" / "last.keras").is_file()
-    assert run_train(small_mnist_npz, out, "--finetune", "--epochs", "2", "--resume") == 0
+    assert train(small_mnist_npz, out, "--finetune", "--epochs", "2", "--resume") == 0
     assert not (out / "checkpoints").exists()  # the resumed run found its checkpoint and finished
 
 
 def test_sigterm_is_a_clean_interruption(tmp_path, small_mnist_npz, previous_model, monkeypatch):
     interrupt_after_first_epoch(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    assert run_train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 128 + signal.SIGTERM
+    assert train(small_mnist_npz, previous_model, "--arch", "seed", "--epochs", "2") == 128 + signal.SIGTERM
     assert_unchanged(previous_model)
     assert (previous_model / "checkpoints" / "seed" / "best.keras").is_file()
 
@@ -120,7 +116,7 @@ def test_full_disk_while_publishing_keeps_old_model(small_mnist_npz, previous_mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(training, "write_report_png", disk_full)
-    assert run_train(small_mnist_npz, previous_model, "--arch", "seed") == 1
+    assert train(small_mnist_npz, previous_model, "--arch", "seed") == 1
     assert_unchanged(previous_model)
     assert "No space left on device" in capsys.readouterr().err
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camera_digits.training.nondigits import glued
 from tests.scenes import mnist_test
 
 MNIST_TRAIN_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist.npz"
@@ -51,14 +52,7 @@ def digit_ink(image: np.ndarray, height_px: int) -> np.ndarray:
 
 def glued_ink(first: np.ndarray, second: np.ndarray, gap: float, shift_px: int) -> np.ndarray:
     """Two digits' ink side by side, the second `gap` × the first's width after it, `shift_px` lower."""
-    offset = max(0, first.shape[1] + round(gap * first.shape[1]))
-    top = max(0, -shift_px)
-    height = max(top + first.shape[0], top + shift_px + second.shape[0])
-    ink = np.zeros((height, max(first.shape[1], offset + second.shape[1])), np.float32)
-    ink[top:top + first.shape[0], :first.shape[1]] = first
-    region = ink[top + shift_px:top + shift_px + second.shape[0], offset:offset + second.shape[1]]
-    np.maximum(region, second, out=region)
-    return ink
+    return glued(first, second, round(gap * first.shape[1]), shift_px)
 
 
 def render_touching(seed: int, split: str = "test") -> tuple[np.ndarray, tuple[TouchingPair, ...]]:

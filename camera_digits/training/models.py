@@ -129,7 +129,6 @@ def shift_reject_bias(model: keras.Model, shift: float) -> None:
 
 
 ARCHITECTURES = {"seed": seed, "digitnet": digitnet, "separable": separable, "compact": compact}
-DEFAULT_ARCHITECTURE = "separable"
 
 
 def build(name: str) -> keras.Model:

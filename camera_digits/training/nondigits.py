@@ -157,15 +157,21 @@ class GluedPair:
         right = cv2.resize(right, None, fx=ratio, fy=ratio, interpolation=cv2.INTER_NEAREST)
         gap = round(rng.uniform(*GLUED_GAP) * left.shape[1])
         shift = round(rng.uniform(-0.1, 0.1) * left.shape[0])
-        top = max(0, -shift)
-        height = max(top + left.shape[0], top + shift + right.shape[0])
-        width = max(left.shape[1], left.shape[1] + gap + right.shape[1])
-        canvas = np.zeros((height, width), np.uint8)
-        canvas[top:top + left.shape[0], :left.shape[1]] = left
-        x = max(0, left.shape[1] + gap)
-        place = canvas[top + shift:top + shift + right.shape[0], x:x + right.shape[1]]
-        np.maximum(place, right[:place.shape[0], :place.shape[1]], out=place)
-        return canvas
+        return glued(left, right, gap, shift)
+
+
+def glued(left: np.ndarray, right: np.ndarray, gap_px: int, shift_px: int) -> np.ndarray:
+    """Two ink images side by side on one canvas of `left`'s dtype: `right` starts `gap_px` after `left` ends
+    (< 0: they overlap, the stronger ink showing) and `shift_px` lower (< 0: higher)."""
+    top = max(0, -shift_px)
+    height = max(top + left.shape[0], top + shift_px + right.shape[0])
+    width = max(left.shape[1], left.shape[1] + gap_px + right.shape[1])
+    canvas = np.zeros((height, width), left.dtype)
+    canvas[top:top + left.shape[0], :left.shape[1]] = left
+    x = max(0, left.shape[1] + gap_px)
+    place = canvas[top + shift_px:top + shift_px + right.shape[0], x:x + right.shape[1]]
+    np.maximum(place, right[:place.shape[0], :place.shape[1]], out=place)
+    return canvas
 
 
 def stroke_px(rng) -> int:

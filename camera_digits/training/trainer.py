@@ -108,7 +108,7 @@ def train(args) -> str:
     test = Split(mnist.x_test, mnist.y_test.astype(np.int64))
     extra = read_extra(args, with_reject, len(train_split.labels)) if args.extra else None
     if extra:
-        extra.before = measure_current(out, extra.held_back, test) if chief else None
+        extra.before = measure_current(out, extra.held_back, test, start) if chief else None
         train_split = Split(np.concatenate([train_split.images, extra.train.images]),
                             np.concatenate([train_split.labels, extra.train.labels]))
     started = time.monotonic()
@@ -161,12 +161,15 @@ def read_extra(args, with_reject: bool, mnist_count: int) -> ExtraRun:
     return ExtraRun(Split(*held_back), Split(images, labels), repeats, skipped)
 
 
-def measure_current(out: Path, held_back: Split, test: Split) -> dict | None:
-    """The current model's accuracy on the held-back crops and on MNIST: the "before" of a run with --extra."""
+def measure_current(out: Path, held_back: Split, test: Split, current=None) -> dict | None:
+    """The current model's accuracy on the held-back crops and on MNIST: the "before" of a run with --extra.
+
+    `current`: that model when the run has loaded it already (--finetune starts from it), else it is read here.
+    """
     path = current_model_path(out)
     if not path.is_file() or len(held_back.labels) == 0:
         return None
-    model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    model = current if current is not None else keras.saving.load_model(path, safe_mode=True, compile=False)
     if model.output_shape[-1] < int(held_back.labels.max()) + 1:
         return None  # a ten-class model cannot be scored on reject crops
     return {"path": str(path), "held_back_accuracy": accuracy_on(model, held_back),
