@@ -36,7 +36,10 @@ MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page w
 # Components and candidates, in processed pixels.
 MIN_COMPONENT_AREA_PX = 12    # smaller components are paper texture and sensor noise
 MAX_COMPONENTS = 400          # on noisy frames only the largest components can be digits
-MAX_STROKE_RATIO = 0.3        # a mark thicker than 30 % of its size is a blob, not a pen stroke
+# A mark thicker than 40 % of its size is a blob, not a pen stroke: a filled disc or square measures 50 %, a
+# small marker digit whose loops close up 30-40 % (0.3 dropped 3 % of the thick-marker tune digits; 0.45 read
+# the same as 0.4).
+MAX_STROKE_RATIO = 0.4
 MIN_DIGIT_HEIGHT_PX = 12      # smaller marks are specks or print
 MAX_FRAME_FRACTION = 0.8      # a mark this tall relative to the frame is a paper edge, a hand, a shadow
 MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines, not a number of glued digits

@@ -94,8 +94,9 @@ def test_the_wheel_carries_the_model_and_runs_outside_the_checkout(tmp_path):
                          "extra ==" not in line]
     assert not [line for line in base_requirements if "tensorflow" in line or "keras" in line]
     python = fresh_virtualenv(tmp_path / "venv")
+    # --ignore-installed: the runner's own install of the package, visible through the .pth, must not count.
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], check=True, timeout=300)
+                    "--ignore-installed", "--quiet", str(wheel)], check=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "CAMERA_DIGITS_MODEL")}
