@@ -22,13 +22,14 @@ CLIPPED_MIN_CONFIDENCE = 0.9
 class DebugImages:
     """What the recognizer saw: the segmentation at the processed size, the crops float32 (N, 28, 28, 1)
     in [0, 1] of its candidates, in candidate order, and those of the pieces of possibly glued digits
-    (M, 28, 28, 1), all classified in one call; and the digit reported for each candidate crop, int (N,),
-    -1 where none was (refused, or read as its pieces)."""
+    (M, 28, 28, 1), all classified in one call, with the cut hypotheses they came from (their boxes); and the
+    digit reported for each candidate crop, int (N,), -1 where none was (refused, or read as its pieces)."""
 
     segmentation: segment.Segmentation
     crops: np.ndarray
     pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32))
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    hypotheses: list[split.Hypotheses] = field(default_factory=list)
 
     @property
     def binary(self) -> np.ndarray:
@@ -93,7 +94,7 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces, labels)
+        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces, labels, hypotheses)
 
     def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape,
                  hypotheses: list[split.Hypotheses] = (),

@@ -22,14 +22,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from camera_digits import split  # noqa: E402
 from camera_digits.classifier import CLASS_FOLDERS, REJECT_FOLDER  # noqa: E402
 from camera_digits.recognizer import DigitRecognizer, to_frame_box  # noqa: E402
 from camera_digits.sinks import write_image  # noqa: E402
-from tests.scenes import render_scene  # noqa: E402
+from tests.scenes import overlaps, render_scene  # noqa: E402
 from tests.stress import STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
 
-MARGIN_PX = 2  # a crop this close to a drawn digit may hold part of it: not surely a non-digit
+MARGIN_PX = 1  # a crop whose box, grown by this, touches a drawn digit's may hold part of it: not surely a non-digit
 # seed → (frame, truth) for every kind of scene harvested
 SCENE_KINDS = {**{name: partial(render_stress, name) for name in STRESS_CLASSES}, "scenes": render_scene}
 # Scenes per kind, as a share of --scenes: a page takes ten times as long to read; a plain scene has few
@@ -38,22 +37,15 @@ SCENE_SHARE = {"page": 0.1, "scenes": 5.0}
 
 
 def off_digits(boxes: list[list[int]], truth, margin_px: int = MARGIN_PX) -> list[bool]:
-    """Per (x, y, w, h) frame box: True when it stays `margin_px` clear of every drawn digit's box."""
-    def clear(box, digit) -> bool:
-        x, y, w, h = box
-        dx, dy, dw, dh = digit.box
-        return (x + w + margin_px <= dx or dx + dw + margin_px <= x or
-                y + h + margin_px <= dy or dy + dh + margin_px <= y)
-
-    return [all(clear(box, digit) for digit in truth.digits) for box in boxes]
+    """Per (x, y, w, h) frame box: True when, grown by `margin_px`, it touches no drawn digit's box."""
+    return [not any(overlaps(box, digit.box, margin_px) for digit in truth.digits) for box in boxes]
 
 
 def non_digit_crops(recognizer: DigitRecognizer, frame: np.ndarray, truth) -> np.ndarray:
     """uint8 (N, 28, 28) crops, ink = 255, of the candidates and cut pieces in `frame` that are no drawn digit."""
     _, debug = recognizer.recognize_debug(frame)
     found = debug.segmentation
-    hypotheses, _ = split.propose(found.labels, found.boxes, found.groups, found.contrast)
-    piece_boxes = [box for candidate in hypotheses for box in candidate.boxes]
+    piece_boxes = [box for candidate in debug.hypotheses for box in candidate.boxes]
     boxes = [to_frame_box(box, found.scale, frame.shape).to_list() for box in [*found.boxes, *piece_boxes]]
     crops = np.concatenate([debug.crops, debug.pieces])[..., 0]
     return np.round(crops[off_digits(boxes, truth)] * 255).astype(np.uint8)

@@ -108,14 +108,15 @@ def with_reject_branch(model: keras.Model, units: int = REJECT_BRANCH_UNITS) -> 
     reject = layers.Dense(units, activation="relu", name=REJECT_HIDDEN)(reject)
     reject = layers.Dropout(0.3)(reject)
     reject = layers.Dense(1, name=REJECT_LOGIT)(reject)
-    if logits.shape[-1] > 10:  # a correction to the model's own reject logit, so what it refused stays refused
-        old_reject = layers.Dense(1, use_bias=False, trainable=False, name=OLD_REJECT)
+    classes = logits.shape[-1]
+    if classes > 10:  # a correction to the model's own reject logit, so what it refused stays refused
+        own_reject = np.eye(classes, dtype=np.float32)[:, 10:]  # picks logit 10
+        old_reject = layers.Dense(1, use_bias=False, trainable=False, name=OLD_REJECT,
+                                  kernel_initializer=keras.initializers.Constant(own_reject))
         reject = layers.Add()([old_reject(logits), reject])
     outputs = layers.Concatenate(name="logits")([digit_logits(hidden), reject])
     branched = keras.Model(inputs, outputs, name=model.name)
     digit_logits.set_weights(digit_weights)
-    if logits.shape[-1] > 10:
-        old_reject.set_weights([np.eye(logits.shape[-1], dtype=np.float32)[:, 10:]])
     return branched
 
 

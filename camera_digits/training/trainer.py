@@ -49,13 +49,13 @@ REJECT_BRANCH_SHARE = 0.4
 # little more of a held-out half of the harvested crops than 4 (88.6 % against 88.0 %) at the same MNIST
 # accuracy.
 REJECT_BRANCH_DIGIT_WEIGHT = 8.0
+REJECT_BRANCH_CLASS_WEIGHT = {**{digit: REJECT_BRANCH_DIGIT_WEIGHT for digit in range(10)}, REJECT_CLASS: 1.0}
 # Crops the camera path proposed (scripts/harvest_rejects.py) are the reject material most like real
 # mistakes: a branch run gives them a larger share of the epoch than a fine-tune gives a user's crops.
 REJECT_BRANCH_EXTRA_SHARE = 0.3
 BIAS_STEP = 0.25  # the reject bias is lowered in these steps until few enough validation digits are refused
 AUGMENTED_COPIES = 2  # of the validation digits, for calibrating the reject bias
 MAX_BIAS_SHIFT = 10.0
-REJECT_BRANCH_CLASS_WEIGHT = {**{digit: REJECT_BRANCH_DIGIT_WEIGHT for digit in range(10)}, REJECT_CLASS: 1.0}
 
 
 @dataclass(frozen=True)
