@@ -5,7 +5,8 @@ A candidate wide for its height, or whose ink falls into two columns with a deep
 or more glued digits. Its cut hypotheses are the valleys of its column projection (where the least ink
 crosses a column); every piece between two cuts is normalized like a whole candidate and goes into the
 frame's one classify call. A short dynamic program over the cuts, left to right, then picks the reading with
-the highest joint probability, "not a digit" being an answer for any piece (or the whole).
+the highest joint probability, "not a digit" being an answer for any piece (or the whole), weighed by how
+many digits the piece could hold, so a long run refused as a whole does not outweigh its sure digits.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one v
 CUT_EVERY_ASPECT = 0.6     # one cut hypothesis per this much width / height: more than the digits need, as spares
 TYPICAL_ASPECT = 0.7       # a handwritten digit's usual width / height (MNIST's median is 0.75)
 BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel nearer where two digits would meet
-MAX_CUTS = 5
+MAX_CUTS = 10              # a run of 11 glued digits (5 read a tenth fewer of the runs that long)
 MAX_SPAN_CUTS = 3          # a piece spans at most this many cut intervals
 SCRAP_SHARE = 0.2          # a cut-off scrap of the neighbour smaller than this share of a piece's ink is dropped
 MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier (40 cut off glued pairs)
 # Glued digits look like "not a digit" as a whole, and so do parts of digits, so for a candidate with cuts that
-# answer is weaker evidence than a digit: it counts at this weight, for the whole and for each piece.
-REJECT_WEIGHT = 0.3  # 0.6 lost a tenth of the touching digits for a few points of precision among letters
+# answer is weaker evidence than a digit: it counts at this weight per digit the whole or piece could hold.
+# Both chosen together on the tune seeds of the touching, distractor and chalk board scenes: at 0.5 / 0.95,
+# 1 % more touching digits, 2 and 5 points less precision among letters and chalk words; at 0.8, 7 % fewer.
+REJECT_WEIGHT = 0.7
 # A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
-PIECE_MIN_CONFIDENCE = 0.9  # 0.5: 6 points less precision among letters; 0.97: 2 % fewer touching digits
+PIECE_MIN_CONFIDENCE = 0.95  # 0.9: 1 point less precision on chalk boards; 0.97: no more, 0.3 % fewer digits
 # Most candidates are one digit: each piece of a reading costs this factor, so a split must be clearly better.
 PIECE_PRIOR = 0.8  # 1.0 read a looped "2" as "12"; 0.5 lost a fifth of the touching digits
 
@@ -52,6 +55,7 @@ class Hypotheses:
     spans: pieces as (i, j) position indices, i < j, the whole (0, last) left out (it has its own crop).
     boxes: int32 (len(spans), 4) each piece's ink box (x, y, w, h) in processed pixels.
     first_row: row of the first piece's crop among the frame's piece crops.
+    height: the candidate's height in processed pixels.
     """
 
     candidate: int
@@ -59,6 +63,12 @@ class Hypotheses:
     spans: tuple[tuple[int, int], ...]
     boxes: np.ndarray
     first_row: int
+    height: int
+
+    def digits_in(self, first: int, end: int) -> int:
+        """How many digits of a usual width fit between cuts `first` and `end` (at least one)."""
+        width = self.positions[end] - self.positions[first]
+        return max(1, round(width / (TYPICAL_ASPECT * self.height)))
 
 
 def valley_columns(projection: np.ndarray, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +163,7 @@ def propose(labels: np.ndarray, boxes: np.ndarray, groups,
             x, y, w, h = cv2.boundingRect(piece)
             piece_boxes.append((left + positions[first] + x, top + y, max(w, 1), max(h, 1)))
         hypotheses.append(Hypotheses(candidate, positions, tuple(spans), np.array(piece_boxes, np.int32),
-                                     len(glyphs) - len(spans)))
+                                     len(glyphs) - len(spans), int(box[3])))
     crops = np.zeros((len(glyphs), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.uint8)
     if glyphs:
         crops[..., 0] = np.stack(glyphs)
@@ -174,11 +184,13 @@ def without_scraps(piece: np.ndarray, cut_left: bool, cut_right: bool) -> np.nda
     return np.where(np.isin(labels, scraps), 0, piece).astype(np.uint8)
 
 
-def piece_score(probabilities: np.ndarray) -> tuple[float, int]:
-    """(score, label) of one piece: its best digit, or "not a digit" (-1) at REJECT_WEIGHT."""
+def piece_score(probabilities: np.ndarray, digits: int = 1) -> tuple[float, int]:
+    """(score, label) of one piece as wide as `digits` digits: its best digit, or "not a digit" (-1) at
+    REJECT_WEIGHT per digit it could hold, so that refusing a long run of glued digits as a whole weighs
+    as much as refusing each of its pieces."""
     digit = int(probabilities[:REJECT_CLASS].argmax())
     digit_probability = float(probabilities[digit])
-    reject = REJECT_WEIGHT * float(probabilities[REJECT_CLASS]) if len(probabilities) > REJECT_CLASS else 0.0
+    reject = REJECT_WEIGHT ** digits * float(probabilities[REJECT_CLASS]) if len(probabilities) > REJECT_CLASS else 0.0
     return (digit_probability, digit) if digit_probability >= reject else (reject, -1)
 
 
@@ -190,9 +202,9 @@ def best_reading(whole: np.ndarray, pieces: np.ndarray, hypotheses: Hypotheses) 
     piece crops.
     """
     last = len(hypotheses.positions) - 1
-    scores = {(0, last): piece_score(whole)}
-    for offset, span in enumerate(hypotheses.spans):
-        scores[span] = piece_score(pieces[hypotheses.first_row + offset])
+    scores = {(0, last): piece_score(whole, hypotheses.digits_in(0, last))}
+    for offset, (first, end) in enumerate(hypotheses.spans):
+        scores[first, end] = piece_score(pieces[hypotheses.first_row + offset], hypotheses.digits_in(first, end))
     # best[j]: the highest log probability of reading the ink left of cut j, and the span that ends there.
     best = [(0.0, None)] + [(-math.inf, None)] * last
     for end in range(1, last + 1):
