@@ -31,14 +31,14 @@ MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one v
 CUT_EVERY_ASPECT = 0.6     # one cut hypothesis per this much width / height: more than the digits need, as spares
 TYPICAL_ASPECT = 0.7       # a handwritten digit's usual width / height (MNIST's median is 0.75)
 BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel nearer where two digits would meet
-MAX_CUTS = 10              # a run of 11 glued digits (5 read a tenth fewer of the runs that long)
+MAX_CUTS = 10              # a run of 11 glued digits (5: 1 point fewer touching digits on the tune seeds)
 MAX_SPAN_CUTS = 3          # a piece spans at most this many cut intervals
 SCRAP_SHARE = 0.2          # a cut-off scrap of the neighbour smaller than this share of a piece's ink is dropped
 MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the classifier (40 cut off glued pairs)
 # Glued digits look like "not a digit" as a whole, and so do parts of digits, so for a candidate with cuts that
 # answer is weaker evidence than a digit: it counts at this weight per digit the whole or piece could hold.
 # Both chosen together on the tune seeds of the touching, distractor and chalk board scenes: at 0.5 / 0.95,
-# 1 % more touching digits, 2 and 5 points less precision among letters and chalk words; at 0.8, 7 % fewer.
+# 1 point more touching digits, 2 and 5 points less precision among letters and chalk words; 0.8: 6.5 fewer.
 REJECT_WEIGHT = 0.7
 # A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
 PIECE_MIN_CONFIDENCE = 0.95  # 0.9: 1 point less precision on chalk boards; 0.97: no more, 0.3 % fewer digits
@@ -190,7 +190,8 @@ def piece_score(probabilities: np.ndarray, digits: int = 1) -> tuple[float, int]
     as much as refusing each of its pieces."""
     digit = int(probabilities[:REJECT_CLASS].argmax())
     digit_probability = float(probabilities[digit])
-    reject = REJECT_WEIGHT ** digits * float(probabilities[REJECT_CLASS]) if len(probabilities) > REJECT_CLASS else 0.0
+    refused = float(probabilities[REJECT_CLASS]) if len(probabilities) > REJECT_CLASS else 0.0
+    reject = REJECT_WEIGHT ** digits * refused
     return (digit_probability, digit) if digit_probability >= reject else (reject, -1)
 
 
