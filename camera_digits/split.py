@@ -184,7 +184,7 @@ def without_scraps(piece: np.ndarray, cut_left: bool, cut_right: bool) -> np.nda
     return np.where(np.isin(labels, scraps), 0, piece).astype(np.uint8)
 
 
-def piece_score(probabilities: np.ndarray, digits: int = 1) -> tuple[float, int]:
+def piece_score(probabilities: np.ndarray, digits: int) -> tuple[float, int]:
     """(score, label) of one piece as wide as `digits` digits: its best digit, or "not a digit" (-1) at
     REJECT_WEIGHT per digit it could hold, so that refusing a long run of glued digits as a whole weighs
     as much as refusing each of its pieces."""
