@@ -37,18 +37,24 @@ class Box:
             max(1, round(self.w * factor)), max(1, round(self.h * factor)),
         )
 
+    def moved(self, dx: float, dy: float) -> Box:
+        """The same box shifted by (dx, dy) pixels."""
+        return Box(round(self.x + dx), round(self.y + dy), self.w, self.h)
+
     def union(self, other: Box) -> Box:
         x, y = min(self.x, other.x), min(self.y, other.y)
         return Box(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
 
-    def iou(self, other: Box) -> float:
-        """Intersection over union, 0 for disjoint boxes, 1 for equal ones."""
+    def overlap(self, other: Box) -> int:
+        """The area, in pixels, that the two boxes share."""
         overlap_w = min(self.right, other.right) - max(self.x, other.x)
         overlap_h = min(self.bottom, other.bottom) - max(self.y, other.y)
-        if overlap_w <= 0 or overlap_h <= 0:
-            return 0.0
-        overlap = overlap_w * overlap_h
-        return overlap / (self.area + other.area - overlap)
+        return max(overlap_w, 0) * max(overlap_h, 0)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union, 0 for disjoint boxes, 1 for equal ones."""
+        overlap = self.overlap(other)
+        return overlap / (self.area + other.area - overlap) if overlap else 0.0
 
     def to_list(self) -> list[int]:
         return [self.x, self.y, self.w, self.h]

@@ -52,3 +52,20 @@ def test_lines_follow_the_vertical_centre_rule():
 def test_gap_ratio_controls_splitting(gap_ratio, count):
     line = digits_at((0, 0, 1), (30, 0, 2), (90, 0, 3))   # gaps of 6 and 36 px at height 40
     assert len(split_numbers(line, gap_ratio)) == count
+
+
+@pytest.mark.parametrize("gap_px, were_joined, count", [
+    # 28 px at height 40 is 0.7 heights: over the 0.6 limit, one number only if it was one before
+    (28, None, 2),
+    (28, True, 1),
+    (28, False, 2),
+    # 22 px (0.55 heights) is under it: two numbers only if they were two before
+    (22, None, 1),
+    (22, True, 1),
+    (22, False, 2),
+    # far apart (1.25 heights): two numbers whatever came before
+    (50, True, 2),
+])
+def test_a_pair_keeps_its_last_grouping_unless_its_gap_clearly_changed(gap_px, were_joined, count):
+    line = digits_at((0, 0, 1), (24 + gap_px, 0, 2))
+    assert len(split_numbers(line, 0.6, lambda left, right: were_joined)) == count

@@ -1,7 +1,8 @@
-"""Tracker: digits appear when steady, vanish soon after leaving, follow motion, and do not flicker."""
+"""Tracker: digits appear when steady, are held through short dropouts, follow motion, and do not flicker."""
 
 import pytest
 
+from camera_digits import grouping
 from camera_digits.results import Box, Digit, Reading
 from camera_digits.tracking import Tracker, match_boxes
 
@@ -29,19 +30,55 @@ def labels_over(tracker, readings):
     ([True, False, True], [[], [], [7]]),
     # a one-frame dropout does not hide it
     ([True, True, False, True], [[], [7], [7], [7]]),
-    # gone for two frames: hidden
-    ([True, True, True, False, False], [[], [7], [7], [7], []]),
+    # unread for two frames, as many as it may be held: still shown
+    ([True, True, True, False, False], [[], [7], [7], [7], [7]]),
+    # unread for three: hidden
+    ([True, True, True, False, False, False], [[], [7], [7], [7], [7], []]),
+    # read every other frame once shown: it stays
+    ([True, True, False, True, False, True, False], [[], [7], [7], [7], [7], [7], [7]]),
 ])
-def test_a_digit_appears_when_steady_and_disappears_soon_after_leaving(seen, shown):
+def test_a_digit_appears_when_steady_and_is_held_through_short_dropouts(seen, shown):
     readings = [reading_of((100, 7)) if present else reading_of() for present in seen]
-    assert labels_over(Tracker(window=3, min_hits=2), readings) == shown
+    assert labels_over(Tracker(window=3, min_hits=2, hold_frames=2), readings) == shown
+
+
+def test_a_digit_never_shown_is_not_held():
+    readings = [reading_of((100, 7)), reading_of(), reading_of(), reading_of((300, 1))]
+    assert labels_over(Tracker(window=3, min_hits=2, hold_frames=5), readings) == [[], [], [], []]
 
 
 def test_a_lost_track_is_forgotten_so_a_new_digit_there_starts_fresh():
-    tracker = Tracker()
+    tracker = Tracker(hold_frames=2)
     labels_over(tracker, [reading_of((100, 7))] * 3 + [reading_of()] * 3)
     assert tracker.tracks == []
     assert labels_over(tracker, [reading_of((100, 1))] * 2) == [[], [1]]
+
+
+def test_a_held_digit_moves_with_the_digits_read_around_it():
+    tracker = Tracker(hold_frames=3)
+    labels_over(tracker, [reading_of((100, 4), (145, 2), (190, 5))] * 2)
+    for step in range(1, 4):  # the camera pans 12 px a frame; the 2 goes unread
+        shown = tracker.update(reading_of((100 + 12 * step, 4), (190 + 12 * step, 5)))
+    held = next(digit for digit in shown.digits if digit.digit == 2)
+    assert held.box.x == 145 + 12 * 3
+    assert [number.text for number in shown.numbers] == ["425"]
+
+
+def test_a_held_digit_gives_way_to_a_digit_read_where_it_stood():
+    tracker = Tracker(hold_frames=5)
+    labels_over(tracker, [reading_of((100, 0), (140, 0))] * 2)
+    wide = Digit(Box(100, 100, 80, 60), 8, 0.9)  # the glued pair now read as one wide digit
+    shown = [tracker.update(Reading((wide,), (), {})).digits for _ in range(3)]
+    assert [len(digits) for digits in shown] == [1, 1, 1]  # the other 0, held, is under the wide box
+    assert shown[-1][0].digit == 8  # ... and the wide digit's label takes over once its votes outweigh
+
+
+def test_a_held_digit_under_another_is_hidden_not_forgotten():
+    tracker = Tracker(hold_frames=5)
+    labels_over(tracker, [reading_of((100, 0), (140, 0))] * 2)
+    wide = Digit(Box(100, 100, 80, 60), 0, 0.9)  # one frame reads the pair as one wide digit ...
+    assert len(tracker.update(Reading((wide,), (), {})).digits) == 1
+    assert labels_over(tracker, [reading_of((100, 0), (140, 0))]) == [[0, 0]]  # ... the next, both again at once
 
 
 @pytest.mark.parametrize("raw_labels, steady_label", [
@@ -121,3 +158,19 @@ def test_match_boxes(old, new, expected):
 def test_min_hits_must_fit_the_window():
     with pytest.raises(ValueError, match="min_hits must be in 1..window"):
         Tracker(window=2, min_hits=3)
+
+
+def test_hold_frames_cannot_be_negative():
+    with pytest.raises(ValueError, match="hold_frames must be 0 or more"):
+        Tracker(hold_frames=-1)
+
+
+def test_a_number_whose_gap_wavers_at_the_limit_stays_one_number():
+    tracker = Tracker()
+    raw, shown = [], []
+    for frame in range(12):  # the gap swings between 0.5 and 0.7 digit heights (the limit is 0.6)
+        reading = reading_of((100, 1), (140 + (30 if frame % 2 else 42), 2))
+        raw.append([number.text for number in grouping.group(reading.digits)[1]])
+        shown.append([number.text for number in tracker.update(reading).numbers])
+    assert raw[1:3] == [["12"], ["1", "2"]]  # read frame by frame, the number splits every other frame
+    assert shown[1:] == [["12"]] * 11
