@@ -130,6 +130,20 @@ def test_light_ink_on_dark_board(polarity):
     assert matched(truth, boxes) == len(truth)
 
 
+@pytest.mark.parametrize("polarity", ["light", "auto"])
+def test_faint_chalk_digits_below_bold_chalk_writing_are_found(polarity):
+    # drawn dark on light, then turned into a board: the bold writing lifts Otsu's level above the faint
+    # digits' strongest strokes (contrast ~90 of 255)
+    paper = np.ones((300, 640, 3), np.float32) * 0.84
+    images, _ = mnist_test()
+    faint, x = [], 40
+    for index in DIGITS:
+        write_ink(paper, ink_glyph(images[index], 60), x, 30, np.float32([0.05] * 3))
+        faint.append(write_ink(paper, ink_glyph(images[index], 60), x, 180, np.float32([0.65] * 3)))
+        x += 80
+    assert matched(faint, found_boxes(255 - to_frame(paper), polarity)) == len(faint)
+
+
 def test_auto_polarity_reads_dark_ink_on_paper():
     paper, truth = sheet(DIGITS)
     assert matched(truth, found_boxes(to_frame(paper), "auto")) == len(truth)
