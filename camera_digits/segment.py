@@ -164,8 +164,7 @@ def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, gray), paper, scale=255)
 
 
-def threshold_ink(contrast: np.ndarray,
-                  max_level: int = MAX_CONTRAST_THRESHOLD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink components from the contrast image, by hysteresis, without ruled or grid lines.
 
     Every mark above MIN_CONTRAST is a candidate; lines are removed from the candidates (where they are most

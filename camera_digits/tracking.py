@@ -84,7 +84,8 @@ class Tracker:
             if digit_index not in matched_digits:
                 self.tracks.append(self._new_track(digit))
         self.tracks = [track for track in self.tracks if track.shown or any(track.seen)]
-        digits, numbers = self._group([track for track in self.tracks if track.shown and self._visible(track)])
+        read_now = [track.box for track in self.tracks if track.shown and track.misses == 0]
+        digits, numbers = self._group([track for track in self.tracks if track.shown and visible(track, read_now)])
         return replace(reading, digits=digits, numbers=numbers)
 
     def reset(self) -> None:
@@ -111,13 +112,6 @@ class Tracker:
         track.label, _ = track.vote()
         track.shown = track.shown or sum(track.seen) >= self.min_hits
 
-    def _visible(self, track: Track) -> bool:
-        """Whether a shown track is drawn this frame: read now, or held where no digit read now stands."""
-        if track.misses == 0:
-            return True
-        return not any(track.box.overlap(other.box) > MAX_COVERED * track.box.area
-                       for other in self.tracks if other.misses == 0 and other.shown)
-
     def _group(self, shown: list[Track]) -> tuple[tuple[Digit, ...], tuple[Number, ...]]:
         """The shown digits in reading order and their numbers, each pair of neighbours kept as it was
         grouped in the last frame unless its gap clearly changed (`grouping.JOIN_HYSTERESIS`)."""
@@ -139,6 +133,11 @@ class Tracker:
     def _shown_digit(self, track: Track) -> Digit:
         label, confidence = track.vote()
         return Digit(track.box, label, confidence, track.clipped)
+
+
+def visible(track: Track, read_now: list[Box]) -> bool:
+    """Whether a shown track is drawn this frame: read now, or held where no shown digit read now stands."""
+    return track.misses == 0 or not any(track.box.overlap(box) > MAX_COVERED * track.box.area for box in read_now)
 
 
 def camera_shift(moves: list[tuple[Box, Box]]) -> tuple[float, float]:
