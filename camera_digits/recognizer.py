@@ -116,7 +116,10 @@ class DigitRecognizer:
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
         candidate_labels = labels.astype(np.int64)
+        digit_beside = digit_neighbours(found.boxes, labels, hypotheses)
         for candidate in hypotheses:
+            if candidate.needs_digit_beside and not digit_beside[candidate.candidate]:
+                continue  # a run of letters, not of digits: read as the whole
             whole_reading, readings[candidate.candidate] = readings[candidate.candidate], None
             candidate_labels[candidate.candidate] = -1
             for span, label in split.best_reading(whole[candidate.candidate], piece_probabilities, candidate):
@@ -156,6 +159,18 @@ def accepted(probabilities: np.ndarray, min_confidence) -> tuple[np.ndarray, np.
     if probabilities.shape[1] > REJECT_CLASS:
         rejected |= probabilities.argmax(axis=1) == REJECT_CLASS
     return np.where(rejected, -1, labels), confidences
+
+
+def digit_neighbours(boxes: np.ndarray, labels: np.ndarray, hypotheses: list[split.Hypotheses]) -> np.ndarray:
+    """bool (N,): whether a candidate has a neighbour in its line (split.line_neighbours) read as a digit,
+    whole, or as a run of glued digits cut by its own shape."""
+    if not any(candidate.needs_digit_beside for candidate in hypotheses):
+        return np.zeros(len(boxes), bool)
+    digit = labels >= 0
+    for candidate in hypotheses:
+        if not candidate.needs_digit_beside:
+            digit[candidate.candidate] = True
+    return (split.line_neighbours(boxes) & digit[None, :]).any(axis=1)
 
 
 def to_frame_box(box: np.ndarray, scale: float, frame_shape) -> Box:

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_digits import split
+from camera_digits import segment, split
 from camera_digits.recognizer import DigitRecognizer
 from tests.test_recognizer import MODEL_PATH, FakeClassifier
 from tests.touching import render_touching, read_pairs
@@ -107,3 +107,61 @@ def test_real_model_splits_glued_mnist_test_pairs():
     print(f"glued pairs read exactly: {with_splits:.3f} split, {without:.3f} unsplit")
     assert with_splits >= TOUCHING_GATE and with_splits >= without + 0.15
 
+
+
+def two_overlapping_rings() -> np.ndarray:
+    """A "00" whose rings overlap: 44 px wide, 40 tall, and no column with little ink to cut at."""
+    mask = np.zeros((40, 44), np.uint8)
+    for centre_x in (13, 30):
+        cv2.ellipse(mask, (centre_x, 20), (11, 18), 0, 0, 360, 255, 4)
+    return mask
+
+
+def test_an_overlapping_pair_is_cut_only_in_a_line_of_writing():
+    mask = two_overlapping_rings()
+    assert split.cut_positions(mask) == ()
+    positions = split.cut_positions(mask, in_line=True)
+    assert positions[0] == 0 and positions[-1] == 44 and len(positions) > 2
+
+
+def test_line_neighbours_are_level_of_a_similar_height_and_close():
+    boxes = np.array([
+        [0, 0, 30, 40],      # 0
+        [33, 2, 20, 38],     # 1: 3 px to the right of 0, level with it
+        [0, 60, 30, 40],     # 2: below 0
+        [100, 0, 30, 40],    # 3: level with 0, but 44 px to the right of 1
+        [55, 10, 8, 12],     # 4: right of 1 but a fraction of its height
+    ])
+    beside = split.line_neighbours(boxes)
+    assert beside[0, 1] and beside[1, 0]
+    assert not beside[0, 2] and not beside[0, 3] and not beside[1, 3] and not beside[1, 4]
+    assert not beside.diagonal().any()
+
+
+class TableClassifier:
+    """Answers the i-th crop of the batch with the i-th row of `table`."""
+
+    num_classes = 11
+
+    def __init__(self, table):
+        self.table = np.stack(table)
+
+    def predict(self, crops):
+        assert len(crops) == len(self.table)
+        return self.table
+
+
+@pytest.mark.parametrize("neighbour, only_in_line, read", [
+    (probabilities(7, 0.99), True, [0, 0, 7]),    # beside a digit: the pieces count
+    (probabilities(10, 0.99), True, []),          # beside a letter: read whole, and refused
+    (probabilities(10, 0.99), False, [0, 0]),     # cut by its own shape: the pieces count anywhere
+])
+def test_a_pair_cut_for_its_line_is_read_as_pieces_only_beside_a_digit(neighbour, only_in_line, read):
+    boxes = np.array([[10, 10, 44, 40], [56, 10, 20, 40]], np.int32)
+    found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(3, np.uint8), boxes, ((1,), (2,)), 1.0)
+    pieces = np.array([[10, 10, 22, 40], [32, 10, 22, 40]], np.int32)
+    cut = split.Hypotheses(0, (0, 22, 44), ((0, 1), (1, 2)), pieces, 0, 40, only_in_line)
+    table = [probabilities(10, 0.99), neighbour, probabilities(0, 0.99), probabilities(0, 0.99)]
+    crops = np.zeros((2, 28, 28, 1), np.float32)
+    digits, _ = DigitRecognizer(TableClassifier(table)).classify(crops, found, (100, 200), [cut], crops.copy())
+    assert sorted(digit.digit for digit in digits) == read
