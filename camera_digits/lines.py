@@ -2,12 +2,14 @@
 
 Notebook rulings, squared paper and paper edges are long, thin, nearly straight marks. They are traced among
 all faint marks (where they are whole), kept apart from the pen strokes that cross or follow them, and removed
-from the ink mask with the strokes re-joined across the gap. All images are uint8 (h, w) at the processed
-size, marks = 255.
+from the ink mask with the strokes re-joined across the gap. A piece of a line at any angle that the threshold
+left as a mark of its own (a crease, an edge) is told from a pen stroke by running on beyond its ends. All
+images are uint8 (h, w) at the processed size, marks = 255.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import cv2
@@ -33,6 +35,17 @@ SLANT_STEP_DEG = 0.5          # the slant is found to half a degree: on 40 slant
                               # degree, at half the cost, read 92.1 % instead of 96.3 %
 SLANT_RUN_PX = 5              # a mark votes for a slant only where it runs this long along the squeezed row: an
                               # 8° line still does (7 px a row step); not tuned
+# A straight mark that runs on, about as dark, beyond its ends is a piece of a longer line at any angle (a crease,
+# a paper or table edge, a grid line the ruling search missed) that the threshold broke up. Chosen on 1,100
+# candidates of the tune scenes (thin pen, slanted rules, plain, frame edge; 25 each of seven more classes): with
+# the constants below every straight line piece among them is dropped and no digit.
+MAX_PIECE_BEND = 0.12         # a straight mark's ink lies within this share of its length of its axis (95 % of
+MAX_PIECE_BEND_PX = 1.5       # it), plus this (a stroke's own width); 0.2 took digits for straight
+RUN_ON_REACH = 1.0            # the line is followed this many of the mark's lengths beyond each end
+RUN_ON_BAND_PX = 2            # ... within this many pixels of where the mark's ink lies across its axis
+RUN_ON_DARKNESS = 0.55        # ... at least this share as dark as on the mark: line pieces measured 0.79-1.0, digits
+                              # (a pen is darker than a grid line it follows) at most 0.33
+MIN_RUN_ON = 0.8              # the mark is a line piece where the line runs on over this share of its reach
 
 
 class Rulings(NamedTuple):
@@ -263,3 +276,86 @@ def line_remnants(stats: np.ndarray, near_lines_px: np.ndarray) -> np.ndarray:
     """
     flat = stats[:, cv2.CC_STAT_HEIGHT] * 2 <= stats[:, cv2.CC_STAT_WIDTH]
     return flat & (near_lines_px >= 0.8 * stats[:, cv2.CC_STAT_AREA])
+
+
+class InkAxis(NamedTuple):
+    """The principal axis of a mark's ink: its centre (x, y), unit vectors along and across it, half its
+    length, and how far its ink spreads across it (the standard deviation), in pixels."""
+
+    centre: np.ndarray
+    along: np.ndarray
+    across: np.ndarray
+    half_length_px: float
+    across_spread_px: float
+
+
+def runs_on(contrast: np.ndarray, mask: np.ndarray, origin: tuple[int, int]) -> bool:
+    """Whether a mark is a straight piece of a longer line: its ink lies along a straight axis, and the
+    `contrast` image (uint8 (h, w), the processed frame) stays about as dark as the mark along that axis for
+    RUN_ON_REACH of its length beyond its ends. A pen stroke ends where the pen was lifted; a crease, an edge
+    or a grid line broken into pieces by the threshold runs on.
+
+    mask: uint8 (h, w) the mark's ink (255), its top-left corner at `origin` (x, y) in `contrast`.
+    """
+    axis = ink_axis(mask)
+    if axis is None:
+        return False
+    max_bend_px = MAX_PIECE_BEND * 2 * axis.half_length_px + MAX_PIECE_BEND_PX
+    # Most marks are curved: their spread across the axis, from the moments alone, already tells.
+    if axis.across_spread_px > max_bend_px:
+        return False
+    rows, columns = np.nonzero(mask)
+    centre, along, across = axis.centre, axis.along, axis.across
+    off_axis_px = np.abs((columns - centre[0]) * across[0] + (rows - centre[1]) * across[1])
+    nearly_all = int(0.95 * (len(off_axis_px) - 1))  # a stray pixel of the anti-aliased edge does not count
+    half_width_px = float(np.partition(off_axis_px, nearly_all)[nearly_all])
+    if half_width_px > max_bend_px:
+        return False  # curved or branched: a digit's strokes
+    band_px = half_width_px + RUN_ON_BAND_PX
+    beyond = darkest_across(contrast, along_axis(centre + origin, along, across, axis.half_length_px, band_px, True))
+    if beyond.size < RUN_ON_REACH * axis.half_length_px:
+        return False  # most of the way on lies outside the frame: nothing to tell by
+    within = darkest_across(contrast, along_axis(centre + origin, along, across, axis.half_length_px, band_px, False))
+    # The same measure on the mark and beyond it: the darkest place across the axis, step by step.
+    level = float(np.median(within)) if within.size else 0.0
+    return float(np.mean(beyond >= RUN_ON_DARKNESS * level)) >= MIN_RUN_ON
+
+
+def ink_axis(mask: np.ndarray) -> InkAxis | None:
+    """The principal axis of a mask's ink, from its second moments (centre in mask pixels); None for a mark
+    of under three pixels. An even stroke spreads its length / sqrt(12) along its axis."""
+    moments = cv2.moments(mask, binaryImage=True)
+    area = moments["m00"]
+    if area < 3:
+        return None
+    # In closed form: numpy's eigh costs more than the whole test on a 2 × 2 matrix.
+    spread_x, spread_y, skew = moments["mu20"] / area, moments["mu02"] / area, moments["mu11"] / area
+    middle, radius = (spread_x + spread_y) / 2, math.hypot((spread_x - spread_y) / 2, skew)
+    angle = 0.5 * math.atan2(2 * skew, spread_x - spread_y)
+    along, across = np.array([math.cos(angle), math.sin(angle)]), np.array([-math.sin(angle), math.cos(angle)])
+    centre = np.array([moments["m10"] / area, moments["m01"] / area])
+    return InkAxis(centre, along, across, math.sqrt(3 * (middle + radius)), math.sqrt(max(middle - radius, 0.0)))
+
+
+def along_axis(centre: np.ndarray, along: np.ndarray, across: np.ndarray, half_length_px: float,
+               half_band_px: float, beyond: bool) -> np.ndarray:
+    """float (K, B, 2): (x, y) places one pixel apart on the axis `along` (a unit vector) of a mark of
+    `half_length_px` centred at `centre`: on the mark itself, or (`beyond`) from its ends out to RUN_ON_REACH
+    of its length beyond them; each with the B places across the axis (`across`, a unit vector) within
+    `half_band_px` of it."""
+    if beyond:
+        reach = np.arange(half_length_px + 1, half_length_px + 1 + RUN_ON_REACH * 2 * half_length_px)
+        steps = np.concatenate([reach, -reach])
+    else:
+        steps = np.arange(-half_length_px, half_length_px + 1)
+    offsets = np.arange(-round(half_band_px), round(half_band_px) + 1)
+    return centre + steps[:, None, None] * along + offsets[None, :, None] * across
+
+
+def darkest_across(contrast: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """The highest `contrast` in each row of (x, y) `places` (K, B, 2), for the rows wholly inside the
+    frame: uint8 (K',), K' ≤ K."""
+    height, width = contrast.shape
+    columns, rows = np.rint(places[..., 0]).astype(np.int64), np.rint(places[..., 1]).astype(np.int64)
+    inside = ((columns >= 0) & (columns < width) & (rows >= 0) & (rows < height)).all(axis=1)
+    return contrast[rows[inside], columns[inside]].max(axis=1, initial=0)

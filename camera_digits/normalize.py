@@ -10,25 +10,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from camera_digits.pixels import digit_mask
+
 CROP_SIZE_PX = 28
 FIT_SIZE_PX = 20
 TARGET_STROKE_PX = 1.5   # hair-line strokes thinner than this inside the 20×20 fit are thickened to it
 INK_GAIN = 1.3           # pixels at least 1/1.3 as dark as the digit's mean ink count as full ink
 MAX_STROKE_PX = 5.0      # marker strokes thicker than this (in the fit) are thinned toward it
-
-
-def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
-    """uint8 (h, w) mask (ink = 255) of the components in `group` inside (x, y, w, h) `box`.
-
-    Only the digit's own components are kept, so a neighbour's stroke or a line end reaching into the box
-    does not enter the crop.
-    """
-    x, y, w, h = box.tolist()
-    window = labels[y:y + h, x:x + w]
-    mask = window == group[0]
-    for label in group[1:]:
-        mask |= window == label
-    return mask.view(np.uint8) * np.uint8(255)
 
 
 def candidate_ink(labels: np.ndarray, box, group, contrast: np.ndarray | None, mask=None) -> np.ndarray:

@@ -106,3 +106,17 @@ def relabel(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
         # Labels below 256 fit in a byte, and a byte lookup table is what cv2.LUT does fastest.
         return cv2.LUT(labels.astype(np.uint8), np.pad(table, (0, 256 - len(table))))
     return np.take(table, labels)
+
+
+def digit_mask(labels: np.ndarray, box, group) -> np.ndarray:
+    """uint8 (h, w) mask (ink = 255) of the components in `group` inside (x, y, w, h) `box`.
+
+    Only the digit's own components are kept, so a neighbour's stroke or a line end reaching into the box
+    does not enter the crop.
+    """
+    x, y, w, h = box.tolist()
+    window = labels[y:y + h, x:x + w]
+    mask = window == group[0]
+    for label in group[1:]:
+        mask |= window == label
+    return mask.view(np.uint8) * np.uint8(255)

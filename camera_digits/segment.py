@@ -15,8 +15,9 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from camera_digits.lines import line_pixels, line_remnants, remove_lines
-from camera_digits.pixels import component_boxes, labelled_components, pixels_per_label, rect, relabel, shrink
+from camera_digits.lines import line_pixels, line_remnants, remove_lines, runs_on
+from camera_digits.pixels import (component_boxes, digit_mask, labelled_components, pixels_per_label, rect, relabel,
+                                 shrink)
 
 POLARITIES = ("dark", "light", "auto")
 MAX_SIDE_PX = 640             # first pass's size: reads the dev photos as well as 800 or 960 px do, and is fastest
@@ -423,6 +424,10 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     clipped = touches_frame(merged, labels.shape)
     for index in np.flatnonzero(keep & clipped):
         keep[index] = not along_border(labels, merged[index], label_groups[index])
+    # Straight pieces of a crease, an edge or a slanted grid line read as "1"s; they run on beyond their ends.
+    for index in np.flatnonzero(keep):
+        box = merged[index]
+        keep[index] = not runs_on(contrast, digit_mask(labels, box, label_groups[index]), tuple(box[:2].tolist()))
     # A cut digit is one of the page's digits: a mark running out of the view far taller than them is a line,
     # an edge or a hand, and a digit that lost much of its height to the frame is too cut to be read.
     relative = relative_heights(merged[:, 3], keep & ~clipped)

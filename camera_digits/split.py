@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from camera_digits.classifier import REJECT_CLASS
-from camera_digits.normalize import CROP_SIZE_PX, candidate_ink, digit_mask, mnist_glyph, to_unit_range
+from camera_digits.normalize import CROP_SIZE_PX, candidate_ink, mnist_glyph, to_unit_range
+from camera_digits.pixels import digit_mask
 
 # Chosen on glued pairs of MNIST training digits (tests/touching.py, gaps -15 % to +5 %), scenes of seeds 200-299
 # and the `tune` seeds of the touching and distractor stress scenes, with fine-tuned and shipped models alike:

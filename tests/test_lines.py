@@ -119,3 +119,49 @@ def test_flat_marks_on_a_line_are_remnants_and_upright_ones_are_not():
     near_lines_px = np.bincount(labels[near_lines > 0], minlength=count)
     remnant = lines.line_remnants(stats, near_lines_px)
     assert remnant[labels[100, 50]] and not remnant[labels[120, 200]]
+
+
+
+CREASE = ((20, 40), (420, 330))  # a line at 36° across a 400 x 480 contrast image
+ON_CREASE = (200, 160, 40, 40)   # a box around the part of it that the threshold kept as a mark
+AT_THE_TOP = (164, 0, 30, 30)    # ... and around the end of a steeper line at the top edge of the frame
+
+
+def crease(contrast=60, ends=CREASE):
+    """uint8 contrast image (255 = black) with a 3 px line from one (x, y) end to the other."""
+    image = np.zeros((400, 480), np.uint8)
+    cv2.line(image, *ends, contrast, 3)
+    return image
+
+
+def only_in(image, box):
+    """`image` with everything outside (x, y, w, h) `box` blanked: the mark alone, nothing beyond it."""
+    x, y, w, h = box
+    alone = np.zeros_like(image)
+    alone[y:y + h, x:x + w] = image[y:y + h, x:x + w]
+    return alone
+
+
+def with_bar(image):
+    """The crease with the bar of a "7" drawn from the top end of the piece on it."""
+    image = image.copy()
+    cv2.line(image, (200, 170), (236, 170), 60, 3)
+    return image
+
+
+def dark_stroke_on(image):
+    """A pen stroke (STROKE_CONTRAST) drawn over the piece of the crease, the faint crease running on."""
+    return np.maximum(image, only_in(crease(STROKE_CONTRAST), ON_CREASE))
+
+
+@pytest.mark.parametrize("image, box, expected", [
+    (crease(), ON_CREASE, True),                             # a piece of a long line at 36° runs on
+    (crease(ends=((150, -30), (420, 390))), AT_THE_TOP, True),  # ... also where one end is out of the frame
+    (only_in(crease(), ON_CREASE), ON_CREASE, False),         # the same mark alone: a pen stroke, a "1"
+    (dark_stroke_on(crease()), ON_CREASE, False),            # a stroke along a faint line, far darker than it
+    (with_bar(crease()), ON_CREASE, False),                  # a "7" whose stem lies on the line: not straight
+], ids=["crease", "crease_at_the_edge", "alone", "stroke_on_a_line", "bent"])
+def test_only_a_straight_mark_that_runs_on_as_dark_is_a_piece_of_a_line(image, box, expected):
+    x, y, w, h = box
+    mask = cv2.threshold(image[y:y + h, x:x + w], 0, 255, cv2.THRESH_BINARY)[1]
+    assert lines.runs_on(image, mask, (x, y)) == expected

@@ -6,6 +6,7 @@ import pytest
 
 from camera_digits import segment
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
+from tests.stress import render_stress
 
 PAPER = np.float32([0.92, 0.9, 0.88])
 INK = np.float32([0.15, 0.12, 0.1])
@@ -301,3 +302,17 @@ def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
     assert found.scale > 640 / 2400 * 1.25
     boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+
+@pytest.mark.parametrize("name, seed", [
+    ("thin_pen", 23),       # a fold's soft shadow across grey paper, broken into five straight pieces
+    ("slanted_rules", 1),   # bold grid lines at a slant, pieces of them cut off by the digits
+])
+def test_pieces_of_long_lines_at_any_angle_are_not_candidates(name, seed):
+    # each piece alone is a "1" to the classifier; it is a line because it runs on beyond its ends as dark
+    frame, truth = render_stress(name, seed)
+    boxes = found_boxes(frame, "auto")
+    true_boxes = [digit.box for digit in truth.digits]
+    assert matched(true_boxes, boxes) == len(true_boxes)
+    assert all(any(box_iou(box, true_box) > 0.1 for true_box in true_boxes) for box in boxes)
