@@ -311,11 +311,13 @@ def runs_on(contrast: np.ndarray, mask: np.ndarray, origin: tuple[int, int]) -> 
     half_width_px = float(np.partition(off_axis_px, nearly_all)[nearly_all])
     if half_width_px > max_bend_px:
         return False  # curved or branched: a digit's strokes
-    band_px = half_width_px + RUN_ON_BAND_PX
-    beyond = darkest_across(contrast, along_axis(centre + origin, along, across, axis.half_length_px, band_px, True))
-    if beyond.size < RUN_ON_REACH * axis.half_length_px:
+    in_frame, band_px, half_length_px = centre + origin, half_width_px + RUN_ON_BAND_PX, axis.half_length_px
+    reach = np.arange(half_length_px + 1, half_length_px + 1 + RUN_ON_REACH * 2 * half_length_px)
+    beyond = darkest_across(contrast, band_places(in_frame, along, across, np.concatenate([reach, -reach]), band_px))
+    if beyond.size < RUN_ON_REACH * half_length_px:
         return False  # most of the way on lies outside the frame: nothing to tell by
-    within = darkest_across(contrast, along_axis(centre + origin, along, across, axis.half_length_px, band_px, False))
+    on_mark = np.arange(-half_length_px, half_length_px + 1)
+    within = darkest_across(contrast, band_places(in_frame, along, across, on_mark, band_px))
     # The same measure on the mark and beyond it: the darkest place across the axis, step by step.
     level = float(np.median(within)) if within.size else 0.0
     return float(np.mean(beyond >= RUN_ON_DARKNESS * level)) >= MIN_RUN_ON
@@ -337,17 +339,10 @@ def ink_axis(mask: np.ndarray) -> InkAxis | None:
     return InkAxis(centre, along, across, math.sqrt(3 * (middle + radius)), math.sqrt(max(middle - radius, 0.0)))
 
 
-def along_axis(centre: np.ndarray, along: np.ndarray, across: np.ndarray, half_length_px: float,
-               half_band_px: float, beyond: bool) -> np.ndarray:
-    """float (K, B, 2): (x, y) places one pixel apart on the axis `along` (a unit vector) of a mark of
-    `half_length_px` centred at `centre`: on the mark itself, or (`beyond`) from its ends out to RUN_ON_REACH
-    of its length beyond them; each with the B places across the axis (`across`, a unit vector) within
-    `half_band_px` of it."""
-    if beyond:
-        reach = np.arange(half_length_px + 1, half_length_px + 1 + RUN_ON_REACH * 2 * half_length_px)
-        steps = np.concatenate([reach, -reach])
-    else:
-        steps = np.arange(-half_length_px, half_length_px + 1)
+def band_places(centre: np.ndarray, along: np.ndarray, across: np.ndarray, steps: np.ndarray,
+                half_band_px: float) -> np.ndarray:
+    """float (K, B, 2): the (x, y) places `steps` (K,) pixels from `centre` along the unit vector `along`, each
+    with the B places across it (the unit vector `across`) within `half_band_px`, one pixel apart."""
     offsets = np.arange(-round(half_band_px), round(half_band_px) + 1)
     return centre + steps[:, None, None] * along + offsets[None, :, None] * across
 

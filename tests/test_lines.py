@@ -121,7 +121,6 @@ def test_flat_marks_on_a_line_are_remnants_and_upright_ones_are_not():
     assert remnant[labels[100, 50]] and not remnant[labels[120, 200]]
 
 
-
 CREASE = ((20, 40), (420, 330))  # a line at 36° across a 400 x 480 contrast image
 ON_CREASE = (200, 160, 40, 40)   # a box around the part of it that the threshold kept as a mark
 AT_THE_TOP = (164, 0, 30, 30)    # ... and around the end of a steeper line at the top edge of the frame

@@ -304,7 +304,6 @@ def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
-
 @pytest.mark.parametrize("name, seed", [
     ("thin_pen", 23),       # a fold's soft shadow across grey paper, broken into five straight pieces
     ("slanted_rules", 1),   # bold grid lines at a slant, pieces of them cut off by the digits
