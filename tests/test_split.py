@@ -1,6 +1,7 @@
 """Touching digits split by recognition: cut hypotheses, the reading picked by the dynamic program, and the
 recognizer end to end on synthetic glued MNIST test pairs."""
 
+import itertools
 from unittest import mock
 
 import cv2
@@ -12,7 +13,8 @@ from camera_digits.recognizer import DigitRecognizer
 from tests.test_recognizer import MODEL_PATH, FakeClassifier
 from tests.touching import render_touching, read_pairs
 
-TOUCHING_GATE = 0.70  # glued MNIST test pairs read exactly: measured 0.706 (0.472 unsplit) with the shipped model
+TOUCHING_GATE = 0.67  # glued MNIST test pairs read exactly: 0.678 (0.472 unsplit) with the shipped model
+# (0.706 with straight cuts and a 95 % bar for pieces, which read fewer touching stress digits, more letters)
 
 
 def two_bars(bridge_px: int = 2) -> np.ndarray:
@@ -24,9 +26,33 @@ def two_bars(bridge_px: int = 2) -> np.ndarray:
 
 
 def test_touching_strokes_get_a_cut_between_them():
-    positions = split.cut_positions(two_bars())
-    assert positions[0] == 0 and positions[-1] == 30
-    assert any(8 <= cut <= 22 for cut in positions[1:-1])
+    assert split.may_hold_several(two_bars())
+    paths = split.cut_paths(two_bars())
+    assert (paths[0] == 0).all() and (paths[-1] == 30).all()
+    assert any(8 <= path.mean() <= 22 for path in paths[1:-1])
+
+
+def interlocked_pair() -> tuple[np.ndarray, np.ndarray]:
+    """An "L" whose thick foot runs under the next digit's body without touching it, as when a "2"'s base
+    or a "7"'s tail reaches under its neighbour: (the mask, which of its pixels are the "L"'s)."""
+    first = np.zeros((22, 24), np.uint8)
+    first[:, :4] = 255
+    first[15:, :12] = 255
+    second = np.zeros_like(first)
+    second[:10, 10:] = 255
+    return first | second, first > 0
+
+
+def test_a_cut_goes_round_a_stroke_that_reaches_under_the_neighbour():
+    mask, first = interlocked_pair()
+    assert all(mask[:, column].any() for column in range(mask.shape[1])), "a straight cut would do"
+    assert split.may_hold_several(mask, in_line=True)
+    paths = split.cut_paths(mask)
+    pieces = [np.pad(piece, ((0, 0), (start, mask.shape[1] - start - piece.shape[1]))) > 0
+              for left, right in itertools.combinations(range(len(paths)), 2)
+              for piece, start in [split.between(mask, paths[left], paths[right], left > 0, right < len(paths) - 1)]]
+    assert any(np.array_equal(piece, first) for piece in pieces), "no piece is the L, whole and alone"
+    assert any(np.array_equal(piece, (mask > 0) & ~first) for piece in pieces)
 
 
 @pytest.mark.parametrize("mask", [
@@ -34,7 +60,7 @@ def test_touching_strokes_get_a_cut_between_them():
     cv2.ellipse(np.zeros((40, 24), np.uint8), (12, 20), (9, 17), 0, 0, 360, 255, -1),  # a solid narrow blob
 ])
 def test_single_narrow_marks_get_no_cut(mask):
-    assert split.cut_positions(mask) == ()
+    assert not split.may_hold_several(mask) and not split.may_hold_several(mask, in_line=True)
 
 
 def probabilities(label: int, probability: float) -> np.ndarray:
@@ -47,7 +73,8 @@ def probabilities(label: int, probability: float) -> np.ndarray:
 def one_cut(whole, left, right) -> tuple[split.Hypotheses, np.ndarray, np.ndarray]:
     """One candidate 14 px tall and two usual digits wide, cut once in the middle."""
     boxes = np.array([[0, 0, 10, 14], [10, 0, 10, 14]])
-    hypotheses = split.Hypotheses(0, (0, 10, 20), ((0, 1), (1, 2)), boxes, 0, 14)
+    paths = np.repeat([[0], [10], [20]], 14, axis=1)
+    hypotheses = split.Hypotheses(0, (0, 10, 20), paths, ((0, 1), (1, 2)), boxes, 0, 14)
     return hypotheses, whole, np.stack([left, right])
 
 
@@ -71,7 +98,8 @@ def test_a_long_refused_run_keeps_its_sure_digits_beside_a_doubtful_piece():
     positions = (0, 10, 20, 30, 40)
     spans = ((0, 1), (1, 2), (2, 3), (3, 4))
     boxes = np.array([[10 * index, 0, 10, 14] for index in range(4)])
-    hypotheses = split.Hypotheses(0, positions, spans, boxes, 0, 14)
+    hypotheses = split.Hypotheses(0, positions, np.repeat(np.array(positions)[:, None], 14, axis=1), spans,
+                                  boxes, 0, 14)
     pieces = np.stack([probabilities(4, 0.97), probabilities(0, 0.97), probabilities(7, 0.97),
                        probabilities(10, 0.9)])
     reading = split.best_reading(probabilities(10, 0.99), pieces, hypotheses)
@@ -119,9 +147,9 @@ def two_overlapping_rings() -> np.ndarray:
 
 def test_an_overlapping_pair_is_cut_only_in_a_line_of_writing():
     mask = two_overlapping_rings()
-    assert split.cut_positions(mask) == ()
-    positions = split.cut_positions(mask, in_line=True)
-    assert positions[0] == 0 and positions[-1] == 44 and len(positions) > 2
+    assert not split.may_hold_several(mask) and split.may_hold_several(mask, in_line=True)
+    paths = split.cut_paths(mask)
+    assert (paths[0] == 0).all() and (paths[-1] == 44).all() and len(paths) > 2
 
 
 def test_line_neighbours_are_level_of_a_similar_height_and_close():
@@ -160,7 +188,8 @@ def test_a_pair_cut_for_its_line_is_read_as_pieces_only_beside_a_digit(neighbour
     boxes = np.array([[10, 10, 44, 40], [56, 10, 20, 40]], np.int32)
     found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(3, np.uint8), boxes, ((1,), (2,)), 1.0)
     pieces = np.array([[10, 10, 22, 40], [32, 10, 22, 40]], np.int32)
-    cut = split.Hypotheses(0, (0, 22, 44), ((0, 1), (1, 2)), pieces, 0, 40, only_in_line)
+    paths = np.repeat([[0], [22], [44]], 40, axis=1)
+    cut = split.Hypotheses(0, (0, 22, 44), paths, ((0, 1), (1, 2)), pieces, 0, 40, only_in_line)
     table = [probabilities(10, 0.99), neighbour, probabilities(0, 0.99), probabilities(0, 0.99)]
     crops = np.zeros((2, 28, 28, 1), np.float32)
     digits, _ = DigitRecognizer(TableClassifier(table)).classify(crops, found, (100, 200), [cut], crops.copy())
