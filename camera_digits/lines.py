@@ -25,6 +25,10 @@ MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of 
 LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
 LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it varies slowly along the page
 LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
+# A stroke cut by a removed line is joined again across a gap up to this long: a bold or slanted line leaves a
+# wide gap. On the slanted-rules tune scenes 7 read 96.4 % (98.6 % precision), 9 96.7 %, 11 97.0 % (99.4 %),
+# 13 96.8 %; the plain tune scenes read the same at each.
+BRIDGE_PX = 11
 MAX_SLANT_DEG = 8.0           # ruled lines are searched for up to this far off level (a page held askew)
 MIN_SLANT_DEG = 1.0           # ... when they run further off than the level search's LINE_TILT_PX drift allows
 TURNED_LINE_GROWTH_PX = 1     # a turned line is this much wider: on the slanted-rules tune scenes 94.9 % read
@@ -262,9 +266,9 @@ def remove_lines(binary: np.ndarray, lines: np.ndarray, horizontal: bool = True,
     cleaned = cv2.subtract(binary, lines)
     bridged = cleaned
     if horizontal:
-        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(3, 7))
+        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(3, BRIDGE_PX))
     if vertical:
-        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(7, 3))
+        bridged = cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, rect(BRIDGE_PX, 3))
     return cv2.bitwise_or(cleaned, cv2.bitwise_and(bridged, lines))
 
 

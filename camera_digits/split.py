@@ -1,16 +1,15 @@
 """Touching digits, split by recognition: cut hypotheses for candidates that may hold several digits, and the
 reading the classifier likes best.
 
-A candidate wide for its height, or whose ink falls into two columns with a deep valley between, may be two
-or more glued digits. Its cut hypotheses are paths from its top to its bottom that cross the least ink,
-stepping sideways where that goes round a stroke, so overlapping digits come apart whole (a straight cut
-would leave part of each in the other); every piece between two cuts is normalized like a whole candidate
-and goes into the frame's one classify call. A short dynamic program over the cuts, left to right, then
-picks the reading with the highest joint probability, "not a digit" being an answer for any piece (or the
-whole), weighed by how many digits the piece could hold, so a long run refused as a whole does not outweigh
-its sure digits.
-Digits glued with overlap leave no valley: a candidate standing in a run of writing is cut even so, and its
-pieces count only where a neighbour in its line reads as a digit.
+A candidate wide for its height, or whose ink falls into two columns with a deep valley between, may be two or
+more glued digits. Its cut hypotheses are paths from its top to its bottom that cross the least ink, stepping
+sideways where that goes round a stroke, so that a digit whose stroke reaches under its neighbour comes apart
+from it whole (a straight cut would leave part of each in the other); every piece between two cuts is
+normalized like a whole candidate and goes into the frame's one classify call. A short dynamic program over
+the cuts, left to right, then picks the reading with the highest joint probability, "not a digit" being an
+answer for any piece (or the whole), weighed by how many digits the piece could hold, so a long run refused as
+a whole does not outweigh its sure digits. Digits glued with overlap leave no valley: a candidate standing in
+a run of writing is cut even so, and its pieces count only where a neighbour in its line reads as a digit.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ LINE_HEIGHT_RATIO = 0.6    # ... and at least this share of its height, or at mo
 DEEP_VALLEY = 0.2          # a valley under this share of the lower of its two side peaks separates two strokes
 MIN_PIECE_ASPECT = 0.12    # piece width / candidate height: a "1" is about this narrow
 MAX_PIECE_ASPECT = 1.3     # a wider piece would itself be several digits
-MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one valley, one cut
+MIN_CUT_SPACING = 0.2      # cuts at least this share of the height apart: one gap between digits, one cut
 CUT_EVERY_ASPECT = 0.6     # one cut hypothesis per this much width / height: more than the digits need, as spares
 TYPICAL_ASPECT = 0.7       # a handwritten digit's usual width / height (MNIST's median is 0.75)
 BOUNDARY_WEIGHT = 0.5      # ink pixels a cut may cross more to sit one pixel nearer where two digits would meet
@@ -61,8 +60,9 @@ MAX_EXTRA_CROPS = 100      # per frame, so a page of scribbles cannot flood the 
 # 1 point more touching digits, 2 and 5 points less precision among letters and chalk words; 0.8: 6.5 fewer.
 REJECT_WEIGHT = 0.7
 # A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
-# On the tune seeds 0.95 read 0.7 % more touching digits but made 4 more false digits among letters and 7 on
-# chalk boards; 0.98 read more than straight cuts at 0.95 did, with fewer false digits (0.97: in between).
+# On the tune seeds 0.95 read 0.7 points more touching digits but made 4 more false digits among letters
+# and 7 on chalk boards; 0.98 read more than straight cuts at 0.95 did, with fewer false digits (0.97: in
+# between).
 PIECE_MIN_CONFIDENCE = 0.98
 # Most candidates are one digit: each piece of a reading costs this factor, so a split must be clearly better.
 PIECE_PRIOR = 0.8  # 1.0 read a looped "2" as "12"; 0.5 lost a fifth of the touching digits
@@ -73,9 +73,8 @@ class Hypotheses:
     """The cut hypotheses of one candidate.
 
     candidate: index of the candidate in the segmentation's boxes.
-    positions: the cuts' mean columns within its box, from 0 to its width, increasing.
-    paths: int (len(positions), height) the column of each cut in each row: pixels at or right of a cut's
-        column and left of the next one's are the piece between them.
+    positions: the cuts' mean columns within its box, from 0 to its width, in order (they tell how wide
+        a piece is).
     spans: pieces as (i, j) position indices, i < j, the whole (0, last) left out (it has its own crop).
     boxes: int32 (len(spans), 4) each piece's ink box (x, y, w, h) in processed pixels.
     first_row: row of the first piece's crop among the frame's piece crops.
@@ -86,7 +85,6 @@ class Hypotheses:
 
     candidate: int
     positions: tuple[int, ...]
-    paths: np.ndarray
     spans: tuple[tuple[int, int], ...]
     boxes: np.ndarray
     first_row: int
@@ -119,7 +117,7 @@ def boundary_distance(columns: np.ndarray, width: int, height: int) -> np.ndarra
 
 def spaced_best_first(columns: np.ndarray, cost: np.ndarray, height: int) -> list[int]:
     """The columns by increasing `cost`, each at least MIN_CUT_SPACING × `height` from those before it:
-    one per valley."""
+    one per dip of the cost."""
     spacing = MIN_CUT_SPACING * height
     chosen: list[int] = []
     for column in columns[np.argsort(cost, kind="stable")].tolist():
@@ -135,8 +133,9 @@ def deep_valley(projection: np.ndarray, column: int) -> bool:
 
 
 def may_hold_several(mask: np.ndarray, in_line: bool = False) -> bool:
-    """Whether a candidate's mask is wide enough, or its ink falls into two columns with a deep enough
-    valley between, to be cut (from IN_LINE_SPLIT_MIN_ASPECT `in_line`, see line_neighbours)."""
+    """Whether a candidate's mask may hold several digits and is worth cutting: at least SPLIT_MIN_ASPECT
+    wide for its height, or, if `in_line` (see line_neighbours), IN_LINE_SPLIT_MIN_ASPECT, or its ink falls
+    into two columns with a deep valley between; in each case its column projection has a valley at all."""
     height, width = mask.shape
     aspect = width / max(height, 1)
     if aspect < MIN_VALLEY_ASPECT:
@@ -169,7 +168,8 @@ def seams(mask: np.ndarray) -> np.ndarray:
 def trace(costs: np.ndarray, ends: list[int]) -> np.ndarray:
     """int (len(ends), height) the columns, top to bottom, of the cheapest cut paths (see seams) that end
     in the bottom row's columns `ends`."""
-    rows, last = costs.tolist(), costs.shape[1] - 1  # paths are a few dozen steps: plain Python is fastest
+    # One step per row: for a few paths, plain Python on lists is faster than numpy on each row.
+    rows, last = costs.tolist(), costs.shape[1] - 1
     paths = []
     for end in ends:
         path = [end]
@@ -200,7 +200,8 @@ def cut_paths(mask: np.ndarray) -> np.ndarray:
     paths = trace(costs, chosen)
     paths = np.concatenate([np.zeros((1, height), np.intp), paths[np.argsort(paths.mean(axis=1))],
                             np.full((1, height), width, np.intp)])
-    return np.maximum.accumulate(paths, axis=0)  # where two paths cross, the pieces between them stay apart
+    # Paths may meet; were two to swap places from one row to the next, the pieces between them stay apart.
+    return np.maximum.accumulate(paths, axis=0)
 
 
 def line_neighbours(boxes: np.ndarray) -> np.ndarray:
@@ -256,7 +257,7 @@ def propose(labels: np.ndarray, boxes: np.ndarray, groups,
             glyphs.append(mnist_glyph(piece))
             x, y, w, h = cv2.boundingRect(piece)
             piece_boxes.append((left + start + x, top + y, max(w, 1), max(h, 1)))
-        hypotheses.append(Hypotheses(candidate, positions, paths, tuple(spans), np.array(piece_boxes, np.int32),
+        hypotheses.append(Hypotheses(candidate, positions, tuple(spans), np.array(piece_boxes, np.int32),
                                      len(glyphs) - len(spans), int(box[3]), not by_shape))
     crops = np.zeros((len(glyphs), CROP_SIZE_PX, CROP_SIZE_PX, 1), np.uint8)
     if glyphs:
@@ -270,6 +271,7 @@ def between(ink: np.ndarray, left: np.ndarray, right: np.ndarray, cut_left: bool
     the leftmost column of `left`: (the piece uint8, that column). Small bits of the neighbours that a cut
     leaves along it (under SCRAP_SHARE of the piece's ink) are dropped on the sides `cut_left`, `cut_right`
     that are cuts."""
+    # Where the two paths meet, a row of the piece is empty; the window is at least a column wide.
     start, stop = int(left.min()), max(int(right.max()), int(left.min()) + 1)
     piece = ink[:, start:stop]
     if left.max() > start or right.min() < stop:  # most cuts are straight, and then the window is the piece

@@ -90,6 +90,19 @@ def test_removing_a_line_rejoins_the_stroke_that_crossed_it(horizontal):
     assert pieces == (1 if horizontal else 2)
 
 
+def test_a_stroke_is_rejoined_across_a_bold_line_but_strokes_farther_apart_are_not():
+    binary = np.zeros((200, 300), np.uint8)
+    binary[97:104, :] = 255                          # a bold line 7 px wide, its mask a pixel wider each side
+    binary[60:140, 100:103] = 255                    # a stroke crossing it: a 9 px gap once the line is gone
+    binary[60:96, 200:203] = binary[111:140, 200:203] = 255  # two strokes 15 px apart across it
+    line_mask = np.zeros_like(binary)
+    line_mask[96:105, :] = 255
+    cleaned = lines.remove_lines(binary, line_mask)
+    assert cleaned[96:105, 100:103].all()
+    assert not cleaned[96:111, 200:203].any()
+    assert cv2.connectedComponents(cleaned, connectivity=8)[0] - 1 == 3
+
+
 @pytest.mark.parametrize("blocks", [(1, 1), (3, 5)])
 def test_squeezing_keeps_a_pixel_wherever_one_of_its_block_was_set(blocks):
     factor = lines.LINE_SQUEEZE
