@@ -23,6 +23,10 @@ def digits_at(*placements, height=40):
     ([(10, 100, 5), (40, 100, 6), (10, 10, 1), (40, 10, 0)], ["10", "56"]),
     # a slanted line: each digit 12 px lower than the previous one stays in the line
     ([(10, 10, 1), (40, 22, 2), (70, 34, 3), (100, 46, 4)], ["1234"]),
+    # a number turned by 30°: each digit 21 px lower than the previous one, more than half its height
+    ([(10, 10, 1), (46, 31, 2), (82, 52, 3), (118, 73, 4)], ["1234"]),
+    # a digit half its height lower than a number and half its height away: not a digit of the number
+    ([(10, 100, 5), (40, 100, 6), (84, 125, 7)], ["56", "7"]),
     # a vertical column: three lines of one digit
     ([(10, 10, 7), (10, 70, 8), (10, 130, 9)], ["7", "8", "9"]),
     # nothing at all
