@@ -38,7 +38,7 @@ from camera_digits.training.models import (build, finetune_optimizer, optimizer_
 from camera_digits.training.nondigits import render_nondigits
 from camera_digits.training.report import write_report_png
 
-PREPROCESSING_VERSION = 1  # bump when the crops the camera path feeds the model change
+PREPROCESSING_VERSION = 2  # bump when the crops the camera path feeds the model change
 VALIDATION_SIZE = 5000
 REJECT_SHARE = 0.1  # non-digit images added per digit image, for models with a reject class
 # A reject branch learns only "not a digit", so it sees more of them; on the validation split 0.4 caught more
