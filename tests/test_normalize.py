@@ -63,6 +63,16 @@ def test_strokes_end_up_mnist_thick(thickness_px, size_px):
     assert crop[14, 14] < 0.5  # the hole of the 0 stays open
 
 
+def test_ink_as_dark_as_the_digits_mean_is_full_and_fainter_ink_keeps_its_share():
+    contrast = np.zeros((20, 20), np.uint8)
+    contrast[:, 5:10], contrast[:, 10:15] = 200, 100  # a stroke's dark core and its soft edge: mean 150
+    mask = np.zeros_like(contrast)
+    mask[:, 5:15] = 255
+    ink = normalize.digit_ink(contrast, np.array([0, 0, 20, 20]), mask)
+    assert ink[10, 7] == 255
+    assert abs(int(ink[10, 12]) - 170) <= 1  # 100 / 150 of full ink
+
+
 def test_hair_line_strokes_are_thickened_to_mnist_weight():
     # a 1 px ring 200 px across: once fitted to 20 px, the crop holds as much ink per pixel of outline as a
     # stroke about 2 px wide, MNIST's usual pen, instead of a faint 1.2 px
