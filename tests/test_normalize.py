@@ -51,7 +51,7 @@ def test_crop_is_fitted_white_on_black_and_centred_by_mass(name, draw):
 
 @pytest.mark.parametrize("thickness_px, size_px", [
     (1, 200),   # hair-line pen on a large digit: thickened so it does not fade away when shrunk
-    (40, 200),  # fat marker: thinned so the loops stay open
+    (56, 200),  # fat marker: thinned, and the loop stays open
     (12, 120),  # ordinary stroke
 ])
 def test_strokes_end_up_mnist_thick(thickness_px, size_px):
@@ -74,8 +74,8 @@ def test_ink_as_dark_as_the_digits_mean_is_full_and_fainter_ink_keeps_its_share(
 
 
 def test_hair_line_strokes_are_thickened_to_mnist_weight():
-    # a 1 px ring 200 px across: once fitted to 20 px, the crop holds as much ink per pixel of outline as a
-    # stroke about 2 px wide, MNIST's usual pen, instead of a faint 1.2 px
+    # a 1 px ring 200 px across: once fitted to 20 px, the crop holds as much ink per pixel of the ring's
+    # length as a stroke about 2 px wide, MNIST's usual pen, instead of a faint 1.2 px
     mask = np.zeros((200, 200), np.uint8)
     cv2.circle(mask, (100, 100), 98, 255, 1)
     crop = normalize.normalize_mask(mask)
@@ -83,8 +83,8 @@ def test_hair_line_strokes_are_thickened_to_mnist_weight():
 
 
 def test_marker_strokes_are_thinned_to_mnist_thickness():
-    # a ring whose stroke is 4.5 px in the 20 px fit; MNIST's strokes, measured the same way, are at most
-    # 3.8 px wide in 99 of 100 training digits
+    # a ring whose stroke measures 4.5 px in the 20 px fit (twice its area over its outline, as
+    # stroke_width_px measures); MNIST's strokes, measured so, are at most 3.8 px wide in 99 of 100 digits
     mask = np.zeros((200, 200), np.uint8)
     cv2.circle(mask, (100, 100), 71, 255, 56)
     crop = normalize.normalize_mask(mask)
