@@ -3,13 +3,16 @@
     python benchmarks/accuracy.py [--split report|tune] [--scenes 200] [--stress 100] [--classes a,b]
                                   [--photos ../shared/dev-photos] [--model PATH] [--polarity dark|light|auto]
                                   [--min-confidence P] [--skip scenes,stress,photos,tutorial]
+                                  [--fonts FONT_FILE ...]
                                   [--photo-scores-out FILE --setting NAME]
     python benchmarks/accuracy.py --loso-runs A.json B.json ...
 
 Synthetic scenes (tests/scenes.py) and stress scenes (tests/stress.py, one line per class) give digits read
 right end to end, precision, recall and numbers read exactly. Scenes are drawn from the seed range of
 `--split`: `report` (the default, the published figures) or `tune` (where constants may be chosen). Page
-scenes hold 70–200 digits each, so a quarter as many are drawn.
+scenes hold 70–200 digits each, so a quarter as many are drawn. `--fonts` writes the stress scenes' hands in
+other font files instead of ../shared/data/fonts: hands never trained or tuned on (see the README's "Unseen
+hands").
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
 in and per source repository, and the check that every single-digit photo is read right. Leave one source
@@ -44,7 +47,7 @@ from camera_digits.results import Box, Digit  # noqa: E402
 from tests.photos import (PHOTOS_DIR, Photo, accuracy, by_source, edit_distance, labelled_photos,  # noqa: E402
                           leave_one_source_out)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
-from tests.stress import STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
+from tests.stress import STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
 
 PAGE_SHARE = 4  # a page holds as many digits as several scenes of the other classes
 
@@ -197,6 +200,7 @@ def main(argv=None) -> int:
     parser.add_argument("--polarity", default="auto", choices=("dark", "light", "auto"),
                         help="as run_camera.py's flag (default auto)")
     parser.add_argument("--min-confidence", type=float, default=0.5, help="as run_camera.py's flag")
+    parser.add_argument("--fonts", type=Path, nargs="+", help="font files for the stress scenes' hands")
     parser.add_argument("--skip", default="", help="sections to leave out: scenes, stress, photos, tutorial")
     parser.add_argument("--photo-scores-out", type=Path, help="write the errors per photo (JSON) for --loso-runs")
     parser.add_argument("--setting", default="", help="a name for this run's settings in --photo-scores-out")
@@ -209,13 +213,18 @@ def main(argv=None) -> int:
     unknown = [name for name in classes if name not in STRESS_CLASSES]
     if unknown:
         parser.error(f"unknown stress class {', '.join(unknown)}; choose from {', '.join(STRESS_CLASSES)}")
+    if args.fonts:
+        try:
+            use_fonts(args.fonts)
+        except FileNotFoundError as error:
+            parser.error(str(error))
     model = classifiers.load(args.model)
     our_reader = OurReader(DigitRecognizer(model, polarity=args.polarity, min_confidence=args.min_confidence))
     readers = {"ours": our_reader.read}
     if "tutorial" not in skip:
         readers["tutorial"] = TutorialReader(model).read
     print(f"model: {getattr(model, 'path', model)} ({model.num_classes} classes), polarity {args.polarity}, "
-          f"split {args.split}")
+          f"split {args.split}" + (f", hands in {', '.join(path.name for path in args.fonts)}" if args.fonts else ""))
     if "scenes" not in skip:
         print(f"synthetic scenes ({args.scenes}, 640x480):")
         scores = {name: synthetic(read, args.scenes, args.split) for name, read in readers.items()}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -64,10 +65,25 @@ class Glyph:
 
 @lru_cache(maxsize=None)
 def load_font(name: str):
-    path = FONTS_DIR / name
+    path = font_folders.get(name, FONTS_DIR) / name
     if not path.is_file():
         raise FileNotFoundError(f"font {path} missing: the stress scenes read the fonts from ../shared/data/fonts")
     return handwriting.load_font(path, FONT_RENDER_PX)
+
+
+font_folders: dict[str, Path] = {}  # where fonts other than the shared ones are (use_fonts)
+
+
+def use_fonts(paths: list[Path]) -> None:
+    """Write every hand of the scenes in these font files instead of the shared fonts: hands that neither
+    training nor tuning ever saw, to check how far the figures carry over to other writers."""
+    global FONT_FILES
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing or not paths:
+        raise FileNotFoundError(f"no font file at {', '.join(missing) or 'none given'}")
+    FONT_FILES = tuple(path.name for path in paths)
+    font_folders.update((path.name, path.parent) for path in paths)
+    load_font.cache_clear()
 
 
 @lru_cache(maxsize=None)

@@ -10,6 +10,7 @@ import pytest
 from camera_digits import DigitRecognizer
 from camera_digits.grouping import group
 from tests.scenes import Score, SceneTruth, TruthDigit, score_reading
+from tests import stress
 from tests.stress import (FONT_FILES, STRESS_CLASSES, font_render, render_stress, restroke,
                           skeleton, split_seeds)
 
@@ -131,6 +132,21 @@ def test_restroke_draws_the_pen_width_asked_for():
         coverage = restroke(glyph, stroke_px)
         width = coverage.sum() / skeleton(coverage > 0.5).sum()  # ink per pixel of centre line
         assert 0.8 * stroke_px <= width <= 1.25 * stroke_px
+
+
+def test_other_font_files_write_every_hand_of_the_scenes(tmp_path, monkeypatch):
+    monkeypatch.setattr(stress, "FONT_FILES", FONT_FILES)
+    monkeypatch.setattr(stress, "font_folders", {})
+    other = tmp_path / "OtherHand.ttf"
+    other.write_bytes((stress.FONTS_DIR / FONT_FILES[5]).read_bytes())
+    stress.use_fonts([other])
+    hands = [stress.random_hand(np.random.default_rng(seed)) for seed in range(20)]
+    assert {hand.letters_font for hand in hands} == {"OtherHand.ttf"}
+    assert {hand.font for hand in hands} == {None, "OtherHand.ttf"}  # half the scenes in MNIST writers' hands
+    frame, truth = render_stress("fonts", 1)
+    assert len(truth.digits) >= 2 and frame.std() > 5
+    with pytest.raises(FileNotFoundError, match="Missing.ttf"):
+        stress.use_fonts([tmp_path / "Missing.ttf"])
 
 
 def test_a_clipped_digit_may_be_read_or_missed_but_not_misread():
