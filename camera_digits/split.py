@@ -204,15 +204,15 @@ def cut_paths(mask: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(paths, axis=0)
 
 
-def line_neighbours(boxes: np.ndarray) -> np.ndarray:
+def line_neighbours(boxes: np.ndarray, reach: float = LINE_REACH) -> np.ndarray:
     """bool (N, N): whether box j stands beside box i in a line of writing: of a similar height, level with
-    it, and at most LINE_REACH of i's height away to the left or right."""
+    it, and at most `reach` of i's height away to the left or right."""
     x, y, w, h = (boxes[:, k].astype(np.float64) for k in range(4))
     ratio = h[None, :] / np.maximum(h[:, None], 1)
     overlap = np.minimum(y + h, (y + h)[:, None]) - np.maximum(y, y[:, None])
     gap = np.maximum(x[None, :] - (x + w)[:, None], x[:, None] - (x + w)[None, :])
     beside = ((ratio >= LINE_HEIGHT_RATIO) & (ratio <= 1 / LINE_HEIGHT_RATIO)
-              & (overlap >= 0.5 * np.minimum(h, h[:, None])) & (gap <= LINE_REACH * h[:, None]))
+              & (overlap >= 0.5 * np.minimum(h, h[:, None])) & (gap <= reach * h[:, None]))
     np.fill_diagonal(beside, False)
     return beside
 
