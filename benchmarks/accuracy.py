@@ -10,9 +10,8 @@
 Synthetic scenes (tests/scenes.py) and stress scenes (tests/stress.py, one line per class) give digits read
 right end to end, precision, recall and numbers read exactly. Scenes are drawn from the seed range of
 `--split`: `report` (the default, the published figures) or `tune` (where constants may be chosen). Page
-scenes hold 70–200 digits each, so a quarter as many are drawn. `--fonts` writes the stress scenes' hands in
-other font files instead of ../shared/data/fonts: hands never trained or tuned on (see the README's "Unseen
-hands").
+scenes hold 70–200 digits each, so a quarter as many are drawn. `--fonts` draws the stress scenes' font hands
+in other font files instead of ../shared/data/fonts: hands never trained on (see the README's "Unseen hands").
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
 in and per source repository, and the check that every single-digit photo is read right. Leave one source
@@ -216,7 +215,7 @@ def main(argv=None) -> int:
     if args.fonts:
         try:
             use_fonts(args.fonts)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, ValueError) as error:
             parser.error(str(error))
     model = classifiers.load(args.model)
     our_reader = OurReader(DigitRecognizer(model, polarity=args.polarity, min_confidence=args.min_confidence))

@@ -17,7 +17,7 @@ from camera_digits.results import Box, Digit, Reading
 # A digit cut by the frame edge lacks part of its shape: it is read only when the model is this sure of it.
 CLIPPED_MIN_CONFIDENCE = 0.9
 # A mark at most this many of a digit's heights beside it stands in its word or number (writing gaps run to
-# about 0.6), and a digit whose every such neighbour is refused stands among letters, where a letter is read
+# about 0.6), and a digit that has such neighbours, all refused, stands among letters, where a letter is read
 # as a digit far more often than a digit is written: it is read only when the model is this sure of it. On
 # the tune seeds, against no such bar: 0.95 lost 2 of 7,858 digits read right for 29 of 139 false digits
 # fewer, 0.99 4 for 39, 0.999 13 for 45; reaches of 0.3 and 1.0 (at 0.99) left 19 and 2 more false digits.
@@ -111,7 +111,9 @@ class DigitRecognizer:
 
         A candidate with cut `hypotheses` is read as whichever of itself or its pieces (crops `pieces`, in
         the same call) is the more probable reading. A candidate cut by the frame edge, and a piece of it
-        that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure.
+        that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure. Context
+        refuses two more: a "1" left alone by a cut (lone_one_refused) and an unsure digit among letters
+        (unsure_among_letters).
         """
         if len(crops) == 0:
             return [], np.zeros(0, np.int64)
@@ -138,9 +140,12 @@ class DigitRecognizer:
                     candidate_labels[candidate.candidate] = whole_reading[1]
                 elif label >= 0:
                     piece_readings.append(self.piece_reading(candidate, span, label, piece_probabilities, found))
-            readings += lone_ones_dropped(piece_readings)
+            readings += lone_one_refused(piece_readings)
             owners += [candidate.candidate] * len(piece_readings)
-        readings = unsure_among_letters_refused(readings, owners, found.boxes)
+        among_letters = unsure_among_letters(readings, owners, found.boxes)
+        candidate_labels[among_letters] = -1
+        readings = [refused(reading) if reading is not None and among_letters[owner] else reading
+                    for reading, owner in zip(readings, owners)]
         digits = [Digit(to_frame_box(box, found.scale, frame_shape), label, confidence, is_clipped)
                   for box, label, confidence, is_clipped in filter(None, readings) if label >= 0]
         return digits, candidate_labels
@@ -174,34 +179,41 @@ def accepted(probabilities: np.ndarray, min_confidence) -> tuple[np.ndarray, np.
     return np.where(rejected, -1, labels), confidences
 
 
-def lone_ones_dropped(piece_readings: list[tuple]) -> list[tuple]:
-    """The piece readings of one cut candidate, with a "1" refused when it is the only digit of the cut.
+def refused(reading: tuple) -> tuple:
+    """A (box, label, confidence, clipped) reading with its label taken back (-1)."""
+    box, _, confidence, clipped = reading
+    return box, -1, confidence, clipped
 
-    Any straight stroke cut off a letter (the legs of N, M, K, h) reads as a sure "1", and the rest of such a
-    letter is refused; glued digits leave other digits beside their "1"s. On the tune seeds, every reading of
-    a refused piece and a "1" was a letter (9 in the shared fonts, 15 in hands never trained on), and no
-    touching digits were read so; refusing them took the false digits from 149 to 139 for one touching digit.
+
+def lone_one_refused(piece_readings: list[tuple]) -> list[tuple]:
+    """The piece readings of one cut candidate, with a "1" refused when it is the only piece reported as a
+    digit (the others refused, or read too unsurely).
+
+    Any straight stroke cut off a letter (the legs of N, M, K, h) reads as a sure "1", while the rest of the
+    letter is refused; glued digits leave other digits beside their "1"s. On the tune seeds this took the
+    false digits among letters and on chalk boards from 112 to 102, for one touching digit.
     """
     digits = [label for _, label, _, _ in piece_readings if label >= 0]
-    if digits == [1]:
-        return [(box, -1, confidence, clipped) for box, _, confidence, clipped in piece_readings]
-    return piece_readings
+    return [refused(reading) for reading in piece_readings] if digits == [1] else piece_readings
 
 
-def unsure_among_letters_refused(readings: list, owners: list[int], boxes: np.ndarray) -> list:
-    """The readings (box, label, confidence, clipped) or None, each of the candidate `owners` names, with a
-    digit refused when it is its candidate's only digit, every mark beside it (WORD_REACH) is refused, and
-    the model is less than AMONG_LETTERS_MIN_CONFIDENCE sure of it."""
-    owned_digits = [owner for reading, owner in zip(readings, owners, strict=True) if reading and reading[1] >= 0]
-    digit_count = np.bincount(np.array(owned_digits, np.int64), minlength=len(boxes))
+def unsure_among_letters(readings: list[tuple | None], owners: list[int], boxes: np.ndarray) -> np.ndarray:
+    """bool per candidate: its one digit has neighbours in its line (within WORD_REACH), all refused, and
+    the model is less than AMONG_LETTERS_MIN_CONFIDENCE sure of it.
+
+    readings[i] comes from candidate owners[i]; None where a candidate gave way to its pieces.
+    """
+    digit_count = np.zeros(len(boxes), np.int64)
+    confidence = np.ones(len(boxes))
+    for reading, owner in zip(readings, owners, strict=True):
+        if reading is not None and reading[1] >= 0:
+            digit_count[owner] += 1
+            confidence[owner] = reading[2]
+    unsure = (digit_count == 1) & (confidence < AMONG_LETTERS_MIN_CONFIDENCE)
+    if not unsure.any():
+        return unsure  # most frames: nothing to look around for
     beside = split.line_neighbours(boxes, WORD_REACH)
-    among_letters = (digit_count == 1) & beside.any(axis=1) & ~(beside & (digit_count > 0)).any(axis=1)
-    kept = []
-    for reading, owner in zip(readings, owners):
-        if reading is not None and among_letters[owner] and reading[2] < AMONG_LETTERS_MIN_CONFIDENCE:
-            reading = (reading[0], -1, *reading[2:])
-        kept.append(reading)
-    return kept
+    return unsure & beside.any(axis=1) & ~(beside & (digit_count > 0)).any(axis=1)
 
 
 def digit_neighbours(boxes: np.ndarray, labels: np.ndarray, hypotheses: list[split.Hypotheses]) -> np.ndarray:

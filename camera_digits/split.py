@@ -62,7 +62,8 @@ REJECT_WEIGHT = 0.7
 # A piece is reported as a digit only this sure: a letter's parts look like digits more often than a digit does.
 # On the tune seeds 0.95 read 0.7 points more touching digits but made 4 more false digits among letters
 # and 7 on chalk boards; 0.98 read more than straight cuts at 0.95 did, with fewer false digits (0.97: in
-# between).
+# between). With an unsure digit among letters refused (recognizer.AMONG_LETTERS_MIN_CONFIDENCE), 0.95 read
+# 16 more tune digits for 4 more false ones, which did not carry over to the report seeds (19 more for 20).
 PIECE_MIN_CONFIDENCE = 0.98
 # Most candidates are one digit: each piece of a reading costs this factor, so a split must be clearly better.
 PIECE_PRIOR = 0.8  # 1.0 read a looped "2" as "12"; 0.5 lost a fifth of the touching digits

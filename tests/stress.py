@@ -8,7 +8,7 @@ chalk on a board among words, rotated numbers and blurred 320x240 frames.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
-../shared/data/fonts beside the repository.
+../shared/data/fonts beside the repository, or from other font files (use_fonts).
 
 Scoring: digits cut by the frame edge by more than CLIPPED_LEGIBLE of their height or width are optional:
 reading one right counts neither way, missing it is no error, but reading it as another digit is a false
@@ -63,6 +63,9 @@ class Glyph:
     top: float
 
 
+font_folders: dict[str, Path] = {}  # where fonts other than the shared ones are (use_fonts)
+
+
 @lru_cache(maxsize=None)
 def load_font(name: str):
     path = font_folders.get(name, FONTS_DIR) / name
@@ -71,19 +74,21 @@ def load_font(name: str):
     return handwriting.load_font(path, FONT_RENDER_PX)
 
 
-font_folders: dict[str, Path] = {}  # where fonts other than the shared ones are (use_fonts)
-
-
 def use_fonts(paths: list[Path]) -> None:
-    """Write every hand of the scenes in these font files instead of the shared fonts: hands that neither
-    training nor tuning ever saw, to check how far the figures carry over to other writers."""
+    """Draw the font hands of the scenes (the digits of half of them, the letters of all) in these font
+    files instead of the shared fonts: hands the model was never trained on, to check how far the figures
+    carry over to other writers."""
     global FONT_FILES
     missing = [str(path) for path in paths if not path.is_file()]
     if missing or not paths:
         raise FileNotFoundError(f"no font file at {', '.join(missing) or 'none given'}")
-    FONT_FILES = tuple(path.name for path in paths)
+    names = [path.name for path in paths]
+    if len(set(names)) < len(names):
+        raise ValueError(f"two font files share a name among {', '.join(map(str, paths))}: copy one")
+    FONT_FILES = tuple(names)
     font_folders.update((path.name, path.parent) for path in paths)
     load_font.cache_clear()
+    font_render.cache_clear()
 
 
 @lru_cache(maxsize=None)

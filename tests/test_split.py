@@ -212,16 +212,31 @@ def test_a_one_cut_off_refused_ink_is_refused_with_it(left, right, read):
     assert sorted(digit.digit for digit in digits) == read
 
 
-@pytest.mark.parametrize("digit, neighbour, read", [
-    (probabilities(7, 0.9), probabilities(10, 0.99), []),        # an unsure "7" among letters: a letter
-    (probabilities(7, 0.995), probabilities(10, 0.99), [7]),     # a sure one is read even so
-    (probabilities(7, 0.9), probabilities(4, 0.99), [4, 7]),     # beside a digit: a number
-    (probabilities(7, 0.9), None, [7]),                          # nothing beside it
+@pytest.mark.parametrize("digit, neighbour_x, neighbour, read", [
+    (probabilities(7, 0.9), 50, probabilities(10, 0.99), []),       # an unsure "7" among letters: a letter
+    (probabilities(7, 0.995), 50, probabilities(10, 0.99), [7]),    # a sure one is read even so
+    (probabilities(7, 0.9), 50, probabilities(4, 0.99), [4, 7]),    # beside a digit: a number
+    (probabilities(7, 0.9), 80, probabilities(10, 0.99), [7]),      # a refused mark a height away: not its word
 ])
-def test_an_unsure_digit_among_refused_marks_is_refused(digit, neighbour, read):
-    boxes = np.array([[10, 10, 30, 40], [50, 10, 30, 40] if neighbour is not None else [150, 10, 30, 40]], np.int32)
+def test_an_unsure_digit_among_refused_marks_is_refused(digit, neighbour_x, neighbour, read):
+    boxes = np.array([[10, 10, 30, 40], [neighbour_x, 10, 30, 40]], np.int32)
     found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(3, np.uint8), boxes, ((1,), (2,)), 1.0)
-    table = [digit, neighbour if neighbour is not None else probabilities(10, 0.99)]
     crops = np.zeros((2, 28, 28, 1), np.float32)
-    digits, _ = DigitRecognizer(TableClassifier(table)).classify(crops, found, (100, 200))
+    digits, labels = DigitRecognizer(TableClassifier([digit, neighbour])).classify(crops, found, (100, 200))
+    assert sorted(digit.digit for digit in digits) == read
+    assert (labels[0] == 7) == (7 in read)  # what --save-crops files the crop under
+
+
+@pytest.mark.parametrize("left, right, read", [
+    (probabilities(10, 0.99), probabilities(4, 0.985), []),       # a cut leaves one unsure digit: a letter's
+    (probabilities(7, 0.985), probabilities(4, 0.985), [4, 7]),   # two digits of a cut are a number
+])
+def test_the_pieces_of_a_cut_beside_a_letter_count_as_one_candidate(left, right, read):
+    boxes = np.array([[10, 10, 44, 40], [56, 10, 30, 40]], np.int32)
+    found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(3, np.uint8), boxes, ((1,), (2,)), 1.0)
+    pieces = np.array([[10, 10, 22, 40], [32, 10, 22, 40]], np.int32)
+    cut = split.Hypotheses(0, (0, 22, 44), ((0, 1), (1, 2)), pieces, 0, 40)
+    table = [probabilities(10, 0.99), probabilities(10, 0.99), left, right]
+    crops = np.zeros((2, 28, 28, 1), np.float32)
+    digits, _ = DigitRecognizer(TableClassifier(table)).classify(crops, found, (100, 200), [cut], crops.copy())
     assert sorted(digit.digit for digit in digits) == read

@@ -9,8 +9,8 @@ import pytest
 
 from camera_digits import DigitRecognizer
 from camera_digits.grouping import group
-from tests.scenes import Score, SceneTruth, TruthDigit, score_reading
 from tests import stress
+from tests.scenes import Score, SceneTruth, TruthDigit, score_reading
 from tests.stress import (FONT_FILES, STRESS_CLASSES, font_render, render_stress, restroke,
                           skeleton, split_seeds)
 
@@ -135,6 +135,7 @@ def test_restroke_draws_the_pen_width_asked_for():
 
 
 def test_other_font_files_write_every_hand_of_the_scenes(tmp_path, monkeypatch):
+    # use_fonts rebinds the module's fonts: put them back for the other tests.
     monkeypatch.setattr(stress, "FONT_FILES", FONT_FILES)
     monkeypatch.setattr(stress, "font_folders", {})
     other = tmp_path / "OtherHand.ttf"
