@@ -148,6 +148,11 @@ def test_other_font_files_write_every_hand_of_the_scenes(tmp_path, monkeypatch):
     assert len(truth.digits) >= 2 and frame.std() > 5
     with pytest.raises(FileNotFoundError, match="Missing.ttf"):
         stress.use_fonts([tmp_path / "Missing.ttf"])
+    (tmp_path / "copy").mkdir()
+    namesake = tmp_path / "copy" / "OtherHand.ttf"
+    namesake.write_bytes(other.read_bytes())
+    with pytest.raises(ValueError, match="share a name"):
+        stress.use_fonts([other, namesake])
 
 
 def test_a_clipped_digit_may_be_read_or_missed_but_not_misread():
