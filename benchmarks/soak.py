@@ -69,13 +69,17 @@ class FrameClock:
 class SoakResult:
     frames: int
     fps_per_tenth: list  # frames / seconds of each tenth of the run
-    median_fps_per_tenth: list  # 1 / the median frame interval of each tenth: robust to a busy machine
+    fastest_fps_per_tenth: list  # 1 / the shortest frame interval of each tenth: a busy machine only adds time
     memory_mb: dict  # "before load", "after warm-up", "end"
 
     @property
     def slowdown(self) -> float:
-        """The last tenth's median frame rate over the first's: 1.0 is no slowdown."""
-        return self.median_fps_per_tenth[-1] / self.median_fps_per_tenth[0]
+        """The last tenth's fastest frame rate over the first's: 1.0 is no slowdown.
+
+        With 300 frames or more every tenth goes round the whole clip, so its fastest frame is the same work each time: what the
+        code costs, while other processes on the machine can only stretch the slower frames.
+        """
+        return self.fastest_fps_per_tenth[-1] / self.fastest_fps_per_tenth[0]
 
     @property
     def growth_mb(self) -> float:
@@ -94,16 +98,16 @@ def soak(frames: int, model_path: str | None = None) -> SoakResult:
         loop = Loop(recognizer, Tracker(), [video, json_lines, clock], None)
         loop.run(CyclingSource(clip, WARM_UP_FRAMES), None)
         memory["after warm-up"] = resident_mb()
-        fps, median_fps = [], []
+        fps, fastest_fps = [], []
         for start in range(0, frames, tenth):
             count = min(tenth, frames - start)
             started = time.perf_counter()
             clock.times = [started]
             loop.run(CyclingSource(clip, count, WARM_UP_FRAMES + start), None)
             fps.append(count / (time.perf_counter() - started))
-            median_fps.append(1.0 / float(np.median(np.diff(clock.times))))
+            fastest_fps.append(1.0 / float(np.min(np.diff(clock.times))))
         memory["end"] = resident_mb()
-    return SoakResult(frames, fps, median_fps, memory)
+    return SoakResult(frames, fps, fastest_fps, memory)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"frames: {result.frames} at 640x480 (recognize + track + draw + mp4 + JSON), headless")
     print("fps per tenth: " + " ".join(f"{fps:.0f}" for fps in result.fps_per_tenth))
     print(f"fps first tenth {first:.1f}, last tenth {last:.1f} (last/first = {last / first:.2f}); "
-          f"median frame rate last/first = {result.slowdown:.2f}")
+          f"fastest frame last/first = {result.slowdown:.2f}")
     print("resident memory MB: " + ", ".join(f"{stage} {mb:.1f}" for stage, mb in result.memory_mb.items()))
     print(f"growth after warm-up: {result.growth_mb:+.1f} MB (target <= {MAX_GROWTH_MB:.0f} MB)")
     return 0 if result.growth_mb <= MAX_GROWTH_MB else 1

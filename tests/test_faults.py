@@ -125,7 +125,7 @@ def test_random_frames_and_random_candidates_give_sane_readings(recognizer, fram
         assert number.text.isdigit() and 0.0 <= number.confidence <= 1.0
 
 
-MIN_SLOWDOWN_RATIO = 0.7  # of median frame rates; a busy shared machine moves them by up to a fifth
+MIN_SLOWDOWN_RATIO = 0.7  # of the tenths' fastest frames; a busy shared machine moved the median 0.68-1.0, the fastest 0.97-1.15
 
 
 @pytest.mark.slow
@@ -135,4 +135,4 @@ def test_memory_and_speed_hold_over_a_short_soak(model_path):
     result = soak(300, model_path)
     assert result.frames == 300 and len(result.fps_per_tenth) == 10
     assert result.growth_mb <= MAX_GROWTH_MB, result.memory_mb
-    assert result.slowdown >= MIN_SLOWDOWN_RATIO, result.median_fps_per_tenth  # the last tenth as fast as the first
+    assert result.slowdown >= MIN_SLOWDOWN_RATIO, result.fastest_fps_per_tenth  # the last tenth as fast as the first
