@@ -3,6 +3,7 @@ the tutorial's way (Keras `model.predict` called once per crop) measured in the 
 page of 60 small digits, some touching; a 12-megapixel photo of a page of small digits; and startup time.
 
     python benchmarks/latency.py [--frames 100] [--scenes 5] [--model PATH] [--keras-model PATH]
+                                 [--opencv-threads N]
 
 Each paper kind is timed on its first `--scenes` synthetic 10-digit scenes, `--frames` frames each; the
 overall figure is the median over all of them. Line removal makes ruled and grid paper the slower ones.
@@ -29,7 +30,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))  # camera_digits and tests.scenes, when run from a checkout
 
 from camera_digits import classifier  # noqa: E402
-from camera_digits.recognizer import DigitRecognizer  # noqa: E402
+from camera_digits.recognizer import OPENCV_THREADS, DigitRecognizer  # noqa: E402
 from tests.scenes import SceneOptions, ink_glyph, mnist_test, render_scene, write_ink  # noqa: E402
 from tests.stress import render_stress, split_seeds  # noqa: E402
 
@@ -154,14 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenes", type=int, default=5, help="10-digit scenes per paper kind")
     parser.add_argument("--model", default=str(classifier.default_model_path()), help=".tflite model (ours)")
     parser.add_argument("--keras-model", help="Keras model for the tutorial's way (default: --model as .keras)")
+    parser.add_argument("--opencv-threads", type=int, default=OPENCV_THREADS,
+                        help=f"OpenCV threads, to compare with the recognizer's choice ({OPENCV_THREADS})")
     args = parser.parse_args(argv)
     keras_path = args.keras_model or str(Path(args.model).with_suffix(".keras"))
     scenes = ten_digit_scenes(args.scenes)
     recognizer = DigitRecognizer.load(args.model)
+    cv2.setNumThreads(args.opencv_threads)
     ours = {paper: time_recognizer(recognizer, frames, args.frames) for paper, frames in scenes.items()}
     ours["all"] = {stage: sum((ours[paper][stage] for paper in PAPERS), []) for stage in ours["plain"]}
     print(f"640x480, {DIGITS_IN_SCENE} digits, {args.scenes} scenes per paper kind x {args.frames} frames, "
-          f"model {args.model}; median ms per frame:")
+          f"model {args.model}, {args.opencv_threads} OpenCV thread(s); median ms per frame:")
     print(f"  {'stage':<22}" + "".join(f"{paper:>9}" for paper in ours))
     for stage in ours["all"]:
         print(f"  {stage:<22}" + "".join(f"{statistics.median(times[stage]):9.2f}" for times in ours.values()))

@@ -7,6 +7,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from camera_digits import grouping, normalize, segment, split
@@ -23,6 +24,10 @@ CLIPPED_MIN_CONFIDENCE = 0.9
 # fewer, 0.99 4 for 39, 0.999 13 for 45; reaches of 0.3 and 1.0 (at 0.99) left 19 and 2 more false digits.
 WORD_REACH = 0.6
 AMONG_LETTERS_MIN_CONFIDENCE = 0.99
+# OpenCV's worker threads cost more than they save on a frame's small images, and spin while LiteRT classifies:
+# benchmarks/latency.py on two cores, run alternately with --opencv-threads 2, timed the crowded page at 47-81
+# against 29-30 ms; the 10-digit frames and the 12-megapixel photo moved within the sitting's noise.
+OPENCV_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,13 @@ class DigitRecognizer:
 
     @classmethod
     def load(cls, path=None, polarity: str = "auto", min_confidence: float = 0.5) -> DigitRecognizer:
-        """A recognizer over the model at `path` (None = the shipped model); raises ModelError if unusable."""
+        """A recognizer over the model at `path` (None = the shipped model); raises ModelError if unusable.
+
+        It also sets OpenCV's threads, for the whole process, to OPENCV_THREADS (see there).
+        """
         from camera_digits import classifier
 
+        cv2.setNumThreads(OPENCV_THREADS)
         return cls(classifier.load(path), polarity=polarity, min_confidence=min_confidence)
 
     def recognize(self, frame) -> Reading:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_digits.recognizer import DebugImages, DigitRecognizer
+from camera_digits.recognizer import OPENCV_THREADS, DebugImages, DigitRecognizer
 from tests.scenes import Score, render_scene, render_video_frames, score_reading
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.tflite"
@@ -135,6 +135,12 @@ def test_importing_the_camera_path_leaves_tensorflow_out():
             "camera_digits.recognizer; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_loading_runs_opencv_on_the_threads_chosen_for_small_images(model_path):
+    cv2.setNumThreads(OPENCV_THREADS + 1)
+    DigitRecognizer.load(model_path)
+    assert cv2.getNumThreads() == OPENCV_THREADS
 
 
 def test_video_frames_move_with_their_ground_truth():
