@@ -4,7 +4,8 @@ Each class draws what the plain scenes (tests/scenes.py) never do: digits of ver
 frame, hair-line pens on large digits and markers on small ones, handwriting fonts as well as MNIST writers,
 touching and overlapping neighbours, letters and punctuation in the same hand, digits cut by the frame edge,
 coloured ballpoint on grey and coloured paper, whole pages of small digits, slanted rules across the digits,
-chalk on a board among words, rotated numbers and blurred 320x240 frames.
+chalk on a board among words, rotated numbers, blurred 320x240 frames, and a sheet in a room with wood, fabric
+or furniture around it.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
@@ -648,11 +649,73 @@ def low_res(rng):
     return cv2.imdecode(cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR), truth
 
 
+def cluttered(rng):
+    """A sheet held up to the camera or lying on a desk: it fills 35–85 % of the frame, and around it are
+    wood grain, fabric or furniture, which are neither paper nor writing."""
+    size = (480, 640)
+    side = float(np.sqrt(rng.uniform(0.35, 0.85)))
+    sheet_size = (int(size[0] * side), int(size[1] * side))
+    hand = random_hand(rng)
+    height = rng.uniform(18, 60)
+    items = [write(hand, rng, random_digits(rng, 1, 4), height) for _ in range(int(rng.integers(2, 6)))]
+    sheet = paper(rng, sheet_size)
+    digits, numbers, marks = draw(sheet, place(rng, sheet_size, items, margin_px=int(height * 0.6)), dark_ink(rng))
+    frame = surroundings(rng, size)
+    left, top = int(rng.integers(0, size[1] - sheet_size[1] + 1)), int(rng.integers(0, size[0] - sheet_size[0] + 1))
+    frame[top:top + sheet_size[0], left:left + sheet_size[1]] = sheet
+    digits = [TruthDigit((x + left, y + top, w, h), digit.label, digit.clipped)
+              for digit in digits for x, y, w, h in [digit.box]]
+    marks = [(x + left, y + top, w, h) for x, y, w, h in marks]
+    return degrade(rng, frame), SceneTruth(tuple(digits), tuple(numbers), tuple(marks), "cluttered")
+
+
+def surroundings(rng, size: tuple[int, int]) -> np.ndarray:
+    """What lies around a sheet, float32 BGR (H, W, 3) in [0, 1]: wood grain, fabric or furniture."""
+    return (wood_grain, fabric, furniture)[int(rng.integers(3))](rng, size)
+
+
+def wood_grain(rng, size: tuple[int, int]) -> np.ndarray:
+    """A brown board with wavy dark grain a few pixels apart (a table, a door)."""
+    rows, columns = np.mgrid[0:size[0], 0:size[1]].astype(np.float32)
+    along, across = (columns, rows) if rng.random() < 0.5 else (rows, columns)
+    grain = np.sin(along / rng.uniform(3, 9) + rng.uniform(2, 5) * np.sin(across / rng.uniform(25, 80)))
+    shade = 0.45 + rng.uniform(0.08, 0.2) * grain + rng.normal(0, 0.03, size).astype(np.float32)
+    return shade[..., None] * np.float32((0.45, 0.7, 0.95)) * np.float32(rng.uniform(0.6, 1.1))
+
+
+def fabric(rng, size: tuple[int, int]) -> np.ndarray:
+    """A cloth of any colour, mottled at three scales (a sweater, a sofa, a carpet)."""
+    height, width = size
+    mottle = np.zeros(size, np.float32)
+    for cell in (3, 12, 48):
+        noise = rng.random((height // cell + 2, width // cell + 2)).astype(np.float32)
+        mottle += cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC) / 3
+    return np.clip(0.3 + 0.7 * mottle, 0, 1)[..., None] * rng.uniform(0.2, 0.8, 3).astype(np.float32)
+
+
+def furniture(rng, size: tuple[int, int]) -> np.ndarray:
+    """A room: flat shapes, outlines and edges of many shades and colours, slightly out of focus."""
+    height, width = size
+    room = np.empty((height, width, 3), np.float32)
+    room[:] = rng.uniform(0.15, 0.5, 3)
+    for _ in range(int(rng.integers(10, 30))):
+        colour = tuple(float(v) for v in rng.uniform(0.05, 0.9, 3))
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        thickness = int(rng.choice([-1, -1, 2, 5]))
+        if rng.random() < 0.5:
+            corner = (x + int(rng.integers(10, 250)), y + int(rng.integers(10, 250)))
+            cv2.rectangle(room, (x, y), corner, colour, thickness)
+        else:
+            axes = (int(rng.integers(5, 90)), int(rng.integers(5, 90)))
+            cv2.ellipse(room, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, colour, thickness)
+    return cv2.GaussianBlur(room, (0, 0), rng.uniform(0.8, 2.0))
+
+
 STRESS_CLASSES = {
     "mixed_sizes": mixed_sizes, "thin_pen": thin_pen, "thick_marker": thick_marker, "fonts": fonts,
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
-    "low_res": low_res,
+    "low_res": low_res, "cluttered": cluttered,
 }
 
 

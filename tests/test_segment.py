@@ -6,6 +6,7 @@ import pytest
 
 from camera_digits import segment
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
+from tests import stress
 from tests.stress import render_stress
 
 PAPER = np.float32([0.92, 0.9, 0.88])
@@ -315,3 +316,49 @@ def test_pieces_of_long_lines_at_any_angle_are_not_candidates(name, seed):
     true_boxes = [digit.box for digit in truth.digits]
     assert matched(true_boxes, boxes) == len(true_boxes)
     assert all(any(box_iou(box, true_box) > 0.1 for true_box in true_boxes) for box in boxes)
+
+
+def sheet_in_room(surroundings, seed=0, size=(480, 640)):
+    """A sheet of four digits pasted into `surroundings` (tests/stress.py): the frame, the digits' boxes and the
+    sheet's (x, y, w, h)."""
+    frame = surroundings(np.random.default_rng(seed), size)
+    paper, boxes = sheet([0, 1, 2, 3], height_px=40, gap_px=20, size=(160, 360))
+    left, top = 200, 150
+    frame[top:top + 160, left:left + 360] = paper
+    return to_frame(frame), [(x + left, y + top, w, h) for x, y, w, h in boxes], (left, top, 360, 160)
+
+
+@pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric], ids=["wood", "fabric"])
+def test_marks_on_the_texture_around_a_sheet_are_not_candidates(surroundings):
+    outside = []
+    for seed in range(3):
+        frame, truth, (left, top, width, height) = sheet_in_room(surroundings, seed)
+        boxes = found_boxes(frame)
+        assert matched(truth, boxes) == len(truth)
+        outside += [box for box in boxes if box[0] + box[2] < left or box[0] > left + width
+                    or box[1] + box[3] < top or box[1] > top + height]
+    # Where the texture meets the sheet or the frame's edge, its window holds less of it: a mark or two stay.
+    assert len(outside) <= 2, f"candidates on the texture: {outside}"
+
+
+def test_texture_is_found_around_the_sheet_and_not_on_its_digits():
+    frame, truth, (left, top, width, height) = sheet_in_room(stress.wood_grain)
+    contrast = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)
+    texture = segment.texture_mask(cv2.threshold(contrast, segment.MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1])
+    assert not any(texture[y:y + h, x:x + w].any() for x, y, w, h in truth)
+    around = np.ones(texture.shape, bool)
+    around[top:top + height, left:left + width] = False
+    assert (texture[around] == 255).mean() >= 0.8
+
+
+@pytest.mark.parametrize("indices, height_px", [([0, 8], 280), ([0, 8, 2, 7, 1], 150)])
+def test_close_ups_of_bold_digits_and_plain_pages_are_not_texture(indices, height_px):
+    paper, truth = sheet(indices, height_px=height_px, gap_px=10, size=(400, 640))
+    bold = cv2.erode(to_frame(paper), np.ones((9, 9), np.uint8))  # strokes a fifth to a third of the height
+    contrast = segment.ink_contrast(segment.to_gray(bold), dark_ink=True)
+    weak = cv2.threshold(contrast, segment.MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1]
+    assert segment.texture_mask(weak) is None
+    assert matched(truth, found_boxes(bold), min_iou=0.4) == len(indices)
+    frame, _ = render_scene(0)
+    contrast = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)
+    assert segment.texture_mask(cv2.threshold(contrast, segment.MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1]) is None

@@ -33,6 +33,7 @@ GATES = {
     "dark_board": (8, 0.93, 0.89),  # 59 of 62, 59 of 63
     "rotated": (8, 0.94, 0.96),  # 58 of 59, 59 of 59
     "low_res": (8, 0.95, 0.96),  # 63 of 64, 63 of 63
+    "cluttered": (16, 0.95, 0.91),  # 150 of 154, 151 of 160
 }
 
 
@@ -124,6 +125,13 @@ def test_pages_and_low_res_frames_have_their_sizes():
     assert 2000 <= max(page.shape[:2]) <= 4000 and len(truth.digits) >= 20
     assert max(digit.box[3] for digit in truth.digits) < 0.04 * max(page.shape[:2])
     assert scene("low_res", 0)[0].shape == (240, 320, 3)
+
+
+@pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric, stress.furniture])
+def test_what_lies_around_a_sheet_is_textured_and_in_range(surroundings):
+    image = surroundings(np.random.default_rng(0), (120, 160))
+    assert image.shape == (120, 160, 3) and 0 <= image.min() and image.max() <= 1
+    assert image.std() > 0.03  # grain, mottle or shapes: not a plain wall
 
 
 def test_restroke_draws_the_pen_width_asked_for():
