@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=str(classifier.default_model_path()), help=".tflite model (ours)")
     parser.add_argument("--keras-model", help="Keras model for the tutorial's way (default: --model as .keras)")
     parser.add_argument("--opencv-threads", type=int, default=OPENCV_THREADS,
-                        help=f"OpenCV threads, to compare with the recognizer's choice ({OPENCV_THREADS})")
+                        help=f"OpenCV threads for the timed frames, to compare with the recognizer's choice "
+                             f"({OPENCV_THREADS}); the startup runs keep it")
     args = parser.parse_args(argv)
     keras_path = args.keras_model or str(Path(args.model).with_suffix(".keras"))
     scenes = ten_digit_scenes(args.scenes)

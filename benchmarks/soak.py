@@ -76,8 +76,8 @@ class SoakResult:
     def slowdown(self) -> float:
         """The last tenth's fastest frame rate over the first's: 1.0 is no slowdown.
 
-        With 300 frames or more every tenth goes round the whole clip, so its fastest frame is the same work each time: what the
-        code costs, while other processes on the machine can only stretch the slower frames.
+        With 300 frames or more every tenth goes round the whole clip, so its fastest frame is the same work
+        each time: what the code costs, while other processes on the machine can only stretch the slower frames.
         """
         return self.fastest_fps_per_tenth[-1] / self.fastest_fps_per_tenth[0]
 
@@ -87,11 +87,11 @@ class SoakResult:
 
 
 def soak(frames: int, model_path: str | None = None) -> SoakResult:
-    """Run `frames` frames (after a warm-up) through Loop with a video and a JSON sink, headless."""
+    """Run `frames` (at least 10) frames after a warm-up through Loop with a video and a JSON sink, headless."""
     memory = {"before load": resident_mb()}
     recognizer = DigitRecognizer.load(model_path)
     clip = render_video_frames(seed=1, n_frames=30)[0]
-    tenth = max(1, frames // 10)
+    tenth = frames // 10
     with tempfile.TemporaryDirectory() as folder, VideoSink(Path(folder) / "soak.mp4", 15.0) as video, \
             JsonSink(os.devnull) as json_lines:
         clock = FrameClock()
@@ -99,8 +99,9 @@ def soak(frames: int, model_path: str | None = None) -> SoakResult:
         loop.run(CyclingSource(clip, WARM_UP_FRAMES), None)
         memory["after warm-up"] = resident_mb()
         fps, fastest_fps = [], []
-        for start in range(0, frames, tenth):
-            count = min(tenth, frames - start)
+        for index in range(10):
+            start = index * tenth
+            count = tenth if index < 9 else frames - start  # the last tenth takes what is left over
             started = time.perf_counter()
             clock.times = [started]
             loop.run(CyclingSource(clip, count, WARM_UP_FRAMES + start), None)
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=10_000)
     parser.add_argument("--model", help="model to load (default: the shipped model)")
     args = parser.parse_args(argv)
+    if args.frames < 10:
+        parser.error("--frames must be at least 10 (one tenth of the run is compared with another)")
     result = soak(args.frames, args.model)
     first, last = result.fps_per_tenth[0], result.fps_per_tenth[-1]
     print(f"frames: {result.frames} at 640x480 (recognize + track + draw + mp4 + JSON), headless")

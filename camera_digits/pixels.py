@@ -52,7 +52,7 @@ def enlarge(image: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray
 
 def labelled_components(binary: np.ndarray) -> tuple[int, np.ndarray]:
     """8-connected components of a mask: count (background included) and labels (h, w), 0 = background."""
-    # OpenCV labels in parallel only into int32 labels: on two cores, twice as fast as into uint16.
+    # int32 labels: what the rest of the pipeline indexes with (and OpenCV labels in parallel only into them).
     return cv2.connectedComponentsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_DEFAULT)
 
 

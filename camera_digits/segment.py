@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from camera_digits.lines import line_pixels, line_remnants, remove_lines, runs_on
-from camera_digits.pixels import (component_boxes, digit_mask, labelled_components, pixels_per_label, rect, relabel,
-                                 shrink)
+from camera_digits.pixels import (component_boxes, digit_mask, enlarge, labelled_components, pixels_per_label, rect,
+                                 relabel, shrink)
 
 POLARITIES = ("dark", "light", "auto")
 MAX_SIDE_PX = 640             # first pass's size: reads the dev photos as well as 800 or 960 px do, and is fastest
@@ -38,19 +38,27 @@ MAX_CONTRAST_THRESHOLD = 110  # Otsu never asks for more than ~43 %: faint pen s
 # cost the dev photos one error more at 80 and two at 70, and thin-pen tune precision 94.3 -> 93.5 % at 75.
 MAX_CHALK_CONTRAST_THRESHOLD = 75
 MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page with writing on it
-# Around a sheet held up or lying on a desk are wood grain, fabric and furniture, whose dark grain, mottle and
-# edges cover much of a wide area; writing never does. Where the ink covers more than TEXTURE_INK_FRACTION of
-# the TEXTURE_WINDOW_PX square around each point, in one region of at least TEXTURE_MIN_SHARE of the frame
-# holding at least TEXTURE_MIN_MARKS marks (a close-up of a number in a thick marker holds fewer), the frame
-# shows texture, not paper. On the tune seeds of the cluttered stress scenes the digits read rose from 77.0
-# to 94.2 % and the false digits fell from 85 to 32, all other classes the same. Without the count of marks:
-# 3 false digits fewer, one digit of mixed sizes lost; 10 marks: 38 digits fewer. An ink fraction of 0.3 left
-# 9 false digits fewer but lost 7 digits on slanted rules; windows of 64 and 128 px read 1 more and 3 fewer,
-# and a least region of 0.15 (128 px) left 42 more false digits.
+# Around a sheet held up or lying on a desk may be wood grain or fabric, whose grain and mottle stand out from
+# their surroundings as ink does and cover much of a wide area; writing never does. Where the ink covers more
+# than TEXTURE_INK_FRACTION of the TEXTURE_WINDOW_PX square around each point, in one region of at least
+# TEXTURE_MIN_SHARE of the frame holding at least TEXTURE_MIN_MARKS marks (a close-up of a number in a thick
+# marker holds fewer), the frame shows texture, not paper (furniture's flat shapes and outlines are not dense:
+# they stay candidates, as before). On the tune seeds of the cluttered stress scenes the digits read rose from
+# 77.0 to 94.2 % and the false digits fell from 85 to 32, all other classes the same. Without the count of
+# marks: 3 false digits fewer, one digit of mixed sizes lost; 3 marks: the same; 10 marks: 38 digits fewer. An
+# ink fraction of 0.3 left 9 false digits fewer but lost 7 digits on slanted rules; windows of 64 and 128 px
+# read 1 more and 3 fewer, and a least region of 0.15 (128 px) left 42 more false digits. The window's blur
+# takes the region up to about 20 px into the sheet; pulling it back by 12 or 24 px read one digit more and
+# one fewer for 32 and 71 more false digits.
 TEXTURE_WINDOW_PX = 96
 TEXTURE_INK_FRACTION = 0.35
 TEXTURE_MIN_SHARE = 0.1
 TEXTURE_MIN_MARKS = 6
+TEXTURE_MARK_COVERAGE = 127   # a mark is a connected run of 4×4 blocks more than half ink
+# A frame with less paper than this beside its texture holds no sheet worth reading (a sheet in the cluttered
+# scenes fills at least 35 %): on the tune seeds 0.2 and 0.3 read the same; on 12 frames of fabric alone they
+# left 33 and 29 false digits, no such floor 40.
+MIN_PAPER_SHARE = 0.3
 
 # Components and candidates, in processed pixels.
 MIN_COMPONENT_AREA_PX = 12    # smaller components are paper texture and sensor noise
@@ -204,8 +212,10 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
         ink &= on_paper
         paper_px = int(np.count_nonzero(on_paper))
     candidates = sample[ink]
-    if candidates.size == 0 or candidates.size > MAX_INK_FRACTION * paper_px:
-        # Handwriting covers a small part of a page; a page this "inky" is noise, texture or no paper at all.
+    if (candidates.size == 0 or candidates.size > MAX_INK_FRACTION * paper_px
+            or paper_px < MIN_PAPER_SHARE * sample.size):
+        # Handwriting covers a small part of a page; a page this "inky" is noise, texture or no paper at all,
+        # and so is a frame of texture with a little paper between.
         return np.zeros(weak.shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, MIN_CONTRAST, max_level))
@@ -232,8 +242,8 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
 def texture_mask(weak: np.ndarray) -> np.ndarray | None:
     """uint8 (h, w) of the `weak` ink mask's size, 255 where the frame shows texture rather than paper: the
     regions of at least TEXTURE_MIN_SHARE of the frame where ink covers more than TEXTURE_INK_FRACTION of the
-    TEXTURE_WINDOW_PX square around each point, holding at least TEXTURE_MIN_MARKS marks. None where there is
-    no such region (most frames)."""
+    TEXTURE_WINDOW_PX square around each point, holding at least TEXTURE_MIN_MARKS marks (connected runs of
+    4×4 blocks more than half ink). None where there is no such region (most frames)."""
     height, width = weak.shape
     coverage = shrink(weak, BACKGROUND_SCALE)  # the share of ink in each 4×4 block, 255 = all ink
     window = max(1, TEXTURE_WINDOW_PX // BACKGROUND_SCALE)
@@ -246,13 +256,12 @@ def texture_mask(weak: np.ndarray) -> np.ndarray | None:
     if not large.any():
         return None
     # A close-up of a number in a thick marker is dense over a wide region too, but holds a few marks only.
-    _, marks = cv2.connectedComponents(cv2.compare(coverage, 127, cv2.CMP_GT), connectivity=8)
+    _, marks = cv2.connectedComponents(cv2.compare(coverage, TEXTURE_MARK_COVERAGE, cv2.CMP_GT), connectivity=8)
     for region in np.flatnonzero(large):
         large[region] = len(np.unique(marks[(regions == region) & (marks > 0)])) >= TEXTURE_MIN_MARKS
     if not large.any():
         return None
-    return cv2.resize(relabel(np.where(large, 255, 0).astype(np.uint8), regions), (width, height),
-                      interpolation=cv2.INTER_NEAREST)
+    return enlarge(relabel(np.where(large, 255, 0).astype(np.uint8), regions), BACKGROUND_SCALE, (width, height))
 
 
 def solid(stats: np.ndarray, outline_px: np.ndarray) -> np.ndarray:

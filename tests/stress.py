@@ -677,8 +677,9 @@ def surroundings(rng, size: tuple[int, int]) -> np.ndarray:
 def wood_grain(rng, size: tuple[int, int]) -> np.ndarray:
     """A brown board with wavy dark grain a few pixels apart (a table, a door)."""
     rows, columns = np.mgrid[0:size[0], 0:size[1]].astype(np.float32)
-    along, across = (columns, rows) if rng.random() < 0.5 else (rows, columns)
-    grain = np.sin(along / rng.uniform(3, 9) + rng.uniform(2, 5) * np.sin(across / rng.uniform(25, 80)))
+    across_grain, along_grain = (columns, rows) if rng.random() < 0.5 else (rows, columns)
+    spacing, bend, bend_length = rng.uniform(3, 9), rng.uniform(2, 5), rng.uniform(25, 80)
+    grain = np.sin(across_grain / spacing + bend * np.sin(along_grain / bend_length))  # bending as it runs
     shade = 0.45 + rng.uniform(0.08, 0.2) * grain + rng.normal(0, 0.03, size).astype(np.float32)
     return shade[..., None] * np.float32((0.45, 0.7, 0.95)) * np.float32(rng.uniform(0.6, 1.1))
 

@@ -125,7 +125,8 @@ def test_random_frames_and_random_candidates_give_sane_readings(recognizer, fram
         assert number.text.isdigit() and 0.0 <= number.confidence <= 1.0
 
 
-MIN_SLOWDOWN_RATIO = 0.7  # of the tenths' fastest frames; a busy shared machine moved the median 0.68-1.0, the fastest 0.97-1.15
+# Of the tenths' fastest frames: a busy shared machine moved the ratio of medians 0.68-1.0, of the fastest 0.97-1.15.
+MIN_SLOWDOWN_RATIO = 0.7
 
 
 @pytest.mark.slow

@@ -318,14 +318,14 @@ def test_pieces_of_long_lines_at_any_angle_are_not_candidates(name, seed):
     assert all(any(box_iou(box, true_box) > 0.1 for true_box in true_boxes) for box in boxes)
 
 
-def sheet_in_room(surroundings, seed=0, size=(480, 640)):
-    """A sheet of four digits pasted into `surroundings` (tests/stress.py): the frame, the digits' boxes and the
-    sheet's (x, y, w, h)."""
-    frame = surroundings(np.random.default_rng(seed), size)
-    paper, boxes = sheet([0, 1, 2, 3], height_px=40, gap_px=20, size=(160, 360))
-    left, top = 200, 150
-    frame[top:top + 160, left:left + 360] = paper
-    return to_frame(frame), [(x + left, y + top, w, h) for x, y, w, h in boxes], (left, top, 360, 160)
+def sheet_in_room(surroundings, seed=0, sheet_size=(300, 520), corner=(60, 90)):
+    """A sheet with four digits pasted at `corner` (x, y) into a 480×640 frame of `surroundings`
+    (tests/stress.py): the frame, the digits' boxes and the sheet's (x, y, w, h)."""
+    frame = surroundings(np.random.default_rng(seed), (480, 640))
+    paper, boxes = sheet([0, 1, 2, 3], height_px=40, gap_px=20, size=sheet_size)
+    (left, top), (height, width) = corner, sheet_size
+    frame[top:top + height, left:left + width] = paper
+    return to_frame(frame), [(x + left, y + top, w, h) for x, y, w, h in boxes], (left, top, width, height)
 
 
 @pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric], ids=["wood", "fabric"])
@@ -345,10 +345,18 @@ def test_texture_is_found_around_the_sheet_and_not_on_its_digits():
     frame, truth, (left, top, width, height) = sheet_in_room(stress.wood_grain)
     contrast = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)
     texture = segment.texture_mask(cv2.threshold(contrast, segment.MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1])
+    assert texture is not None
     assert not any(texture[y:y + h, x:x + w].any() for x, y, w, h in truth)
     around = np.ones(texture.shape, bool)
     around[top:top + height, left:left + width] = False
     assert (texture[around] == 255).mean() >= 0.8
+
+
+def test_a_frame_of_texture_with_little_paper_between_gives_no_candidates():
+    frame, truth, _ = sheet_in_room(stress.wood_grain, sheet_size=(140, 360), corner=(140, 170))  # 16 %
+    assert found_boxes(frame) == []
+    frame, truth, _ = sheet_in_room(stress.wood_grain, sheet_size=(260, 400), corner=(120, 110))  # 34 %
+    assert matched(truth, found_boxes(frame)) == len(truth)
 
 
 @pytest.mark.parametrize("indices, height_px", [([0, 8], 280), ([0, 8, 2, 7, 1], 150)])
