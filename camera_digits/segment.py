@@ -233,7 +233,7 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
     if has_lines:
         keep &= ~line_remnants(stats, more_px[0])
     if texture is not None:
-        keep &= more_px[-1] <= 0.5 * area  # most of the mark lies on texture: grain, mottle or an edge
+        keep &= more_px[-1] <= 0.5 * area  # a mark lying mostly on texture is grain or mottle, not writing
     keep[0] = False
     stats[~keep, cv2.CC_STAT_AREA] = 0
     return labels, np.where(keep, 255, 0).astype(np.uint8), stats

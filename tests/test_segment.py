@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from camera_digits import segment
-from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests import stress
+from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.stress import render_stress
 
 PAPER = np.float32([0.92, 0.9, 0.88])
