@@ -28,6 +28,35 @@ AMONG_LETTERS_MIN_CONFIDENCE = 0.99
 # benchmarks/latency.py on two cores, run alternately with --opencv-threads 2, timed the crowded page at 47-81
 # against 29-30 ms; the 10-digit frames and the 12-megapixel photo moved within the sitting's noise.
 OPENCV_THREADS = 1
+POLARITY_SURE_CONFIDENCE = 0.9  # digits that count towards a polarity's reading (segment.POLARITY_AMBIGUITY)
+
+
+def no_crops() -> np.ndarray:
+    """An empty batch of crops, float32 (0, 28, 28, 1)."""
+    return np.zeros((0, CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One segmentation of a frame and what goes from it into the classify call: the MNIST-style crops of its
+    candidates, and the cut hypotheses of those that may be glued digits with the crops of their pieces."""
+
+    found: segment.Segmentation
+    crops: np.ndarray
+    hypotheses: list[split.Hypotheses]
+    pieces: np.ndarray
+
+    @classmethod
+    def of(cls, found: segment.Segmentation) -> Candidates:
+        crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
+        hypotheses, pieces = split.propose(found.labels, found.boxes, found.groups, found.contrast)
+        return cls(found, crops, hypotheses, pieces)
+
+
+def sure_confidence(digits: list[Digit]) -> float:
+    """The summed confidence of the digits read at least POLARITY_SURE_CONFIDENCE sure: how much of a frame
+    the model reads with conviction, to choose between its polarities."""
+    return sum(digit.confidence for digit in digits if digit.confidence >= POLARITY_SURE_CONFIDENCE)
 
 
 @dataclass(frozen=True)
@@ -96,12 +125,15 @@ class DigitRecognizer:
         candidates' and the pieces of possibly glued digits)."""
         started = time.perf_counter()
         gray = segment.to_gray(frame)
-        found = segment.segment(gray, self.polarity, self.max_side_px)
+        segmentations = [segment.segment(gray, polarity, self.max_side_px)
+                         for polarity in segment.polarities_to_read(gray, self.polarity, self.max_side_px)]
         segmented = time.perf_counter()
-        crops = normalize.normalize(found.labels, found.boxes, found.groups, found.contrast)
-        hypotheses, pieces = split.propose(found.labels, found.boxes, found.groups, found.contrast)
+        options = [Candidates.of(found) for found in segmentations]
         normalized = time.perf_counter()
-        digits, labels = self.classify(crops, found, gray.shape, hypotheses, pieces)
+        readings = self.classify_all(options, gray.shape)
+        # Read both ways, the polarity the model is surer of wins; the guess, first, wins ties.
+        best = max(range(len(options)), key=lambda index: sure_confidence(readings[index][0]))
+        (digits, labels), chosen = readings[best], options[best]
         classified = time.perf_counter()
         ordered, numbers = grouping.group(digits)
         grouped = time.perf_counter()
@@ -110,7 +142,23 @@ class DigitRecognizer:
             "classify": (classified - normalized) * 1e3, "group": (grouped - classified) * 1e3,
             "total": (grouped - started) * 1e3,
         }
-        return Reading(ordered, numbers, timings_ms), DebugImages(found, crops, pieces, labels, hypotheses)
+        debug = DebugImages(chosen.found, chosen.crops, chosen.pieces, labels, chosen.hypotheses)
+        return Reading(ordered, numbers, timings_ms), debug
+
+    def classify_all(self, options: list[Candidates], frame_shape) -> list[tuple[list[Digit], np.ndarray]]:
+        """classify() for the candidates of each segmentation of one frame, in one predict call."""
+        batches = [np.concatenate([option.crops, option.pieces]) for option in options]
+        if not any(len(batch) for batch in batches):
+            return [([], np.zeros(0, np.int64)) for _ in options]
+        batch = batches[0] if len(batches) == 1 else np.concatenate(batches)
+        probabilities = np.asarray(self.classifier.predict(batch), np.float32)
+        readings, start = [], 0
+        for option, batch in zip(options, batches):
+            share = probabilities[start:start + len(batch)]
+            start += len(batch)
+            readings.append(self.digits_from(share, option, frame_shape) if len(option.crops) else
+                            ([], np.zeros(0, np.int64)))
+        return readings
 
     def classify(self, crops: np.ndarray, found: segment.Segmentation, frame_shape,
                  hypotheses: list[split.Hypotheses] = (),
@@ -124,10 +172,14 @@ class DigitRecognizer:
         refuses two more: a "1" left alone by a cut (lone_one_refused) and an unsure digit among letters
         (unsure_among_letters).
         """
-        if len(crops) == 0:
-            return [], np.zeros(0, np.int64)
-        batch = np.concatenate([crops, pieces]) if pieces is not None and len(pieces) else crops
-        probabilities = np.asarray(self.classifier.predict(batch), np.float32)
+        option = Candidates(found, crops, list(hypotheses), no_crops() if pieces is None else pieces)
+        return self.classify_all([option], frame_shape)[0]
+
+    def digits_from(self, probabilities: np.ndarray, option: Candidates,
+                    frame_shape) -> tuple[list[Digit], np.ndarray]:
+        """classify() once the model has given `probabilities` for the option's crops, then its pieces."""
+        found, hypotheses = option.found, option.hypotheses
+        crops = option.crops
         whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
         clipped = found.clipped
         labels, confidences = accepted(whole, self.min_confidence_of(clipped))

@@ -9,8 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
+from camera_digits import segment
 from camera_digits.recognizer import OPENCV_THREADS, DebugImages, DigitRecognizer
 from tests.scenes import Score, render_scene, render_video_frames, score_reading
+from tests.stress import render_stress
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.tflite"
 MODEL_PATH = Path(os.environ.get("CAMERA_DIGITS_MODEL", SHIPPED_MODEL))
@@ -47,6 +49,18 @@ def test_one_predict_call_per_frame_and_timings():
     assert set(reading.timings_ms) == STAGES and all(value >= 0 for value in reading.timings_ms.values())
     assert len(reading.digits) >= len(truth.digits)
     assert all(digit.digit == 3 for digit in reading.digits)
+
+
+def test_a_frame_read_both_ways_takes_one_predict_call_and_keeps_the_surer_reading():
+    frame, truth = render_stress("cluttered", 49)  # a sheet among bright outlines: both polarities are read
+    fake = FakeClassifier()
+    reading, debug = DigitRecognizer(fake).recognize_debug(frame)
+    assert len(fake.calls) == 1 and fake.calls[0][0] > len(debug.crops) + len(debug.pieces)
+    shipped = DigitRecognizer.load()
+    reading, debug = shipped.recognize_debug(frame)
+    found = [(digit.box.to_list(), digit.digit) for digit in reading.digits]
+    assert score_reading(found, truth).correct >= len(truth.digits) - 1  # read light, as guessed: none
+    assert segment.dark_ink(segment.to_gray(frame), "auto") is False
 
 
 def test_no_candidates_means_no_predict_call():

@@ -151,6 +151,18 @@ def test_auto_polarity_reads_dark_ink_on_paper():
     assert matched(truth, found_boxes(to_frame(paper), "auto")) == len(truth)
 
 
+def test_a_close_polarity_guess_reads_both_ways_and_a_clear_one_once():
+    gray = segment.to_gray(render_scene(0)[0])
+    assert segment.polarities_to_read(gray, "auto") == ("dark",)
+    assert segment.polarities_to_read(255 - gray, "auto") == ("light",)
+    assert segment.polarities_to_read(gray, "light") == ("light",)
+    # Two sheets in a room whose bright outlines stand out about as much as the sheets' dark digits.
+    for seed in (31, 49):
+        gray = segment.to_gray(render_stress("cluttered", seed)[0])
+        assert 1 / segment.POLARITY_AMBIGUITY < segment.darker_to_brighter(gray) < 1
+        assert segment.polarities_to_read(gray, "auto") == ("light", "dark")
+
+
 def test_polarity_guess_on_scenes_and_their_negatives():
     # shadows, vignetting, grid lines and marks must not fool the guess either way
     for seed in range(30):
