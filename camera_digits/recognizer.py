@@ -85,8 +85,8 @@ class DigitRecognizer:
         classifier: any object with `.predict(crops (N, 28, 28, 1) float32) -> (N, num_classes)` and
             `.num_classes` (10, or 11 where class 10 means "not a digit").
         polarity: "dark" for dark ink on light paper, "light" for light ink on a dark board, "auto" (the
-            default) to decide per frame: it picked the right one on every stress scene and dev photo and on
-            their negatives.
+            default) to decide per frame, and where the guess is close to read the frame both ways in the
+            one predict call, keeping the surer reading (segment.polarities_to_read).
         min_confidence: a candidate whose best digit probability is lower is not reported; higher = fewer
             false digits, more missed ones.
         max_side_px: frames are first segmented on a copy whose longest side is at most this (small writing
