@@ -68,7 +68,7 @@ class DebugImages:
 
     segmentation: segment.Segmentation
     crops: np.ndarray
-    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, CROP_SIZE_PX, CROP_SIZE_PX, 1), np.float32))
+    pieces: np.ndarray = field(default_factory=no_crops)
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     hypotheses: list[split.Hypotheses] = field(default_factory=list)
 
@@ -125,8 +125,7 @@ class DigitRecognizer:
         candidates' and the pieces of possibly glued digits)."""
         started = time.perf_counter()
         gray = segment.to_gray(frame)
-        segmentations = [segment.segment(gray, polarity, self.max_side_px)
-                         for polarity in segment.polarities_to_read(gray, self.polarity, self.max_side_px)]
+        segmentations = segment.segment_each_way(gray, self.polarity, self.max_side_px)
         segmented = time.perf_counter()
         options = [Candidates.of(found) for found in segmentations]
         normalized = time.perf_counter()

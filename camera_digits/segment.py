@@ -177,12 +177,13 @@ def darker_to_brighter(gray: np.ndarray) -> float:
     return (cv2.sumElems(darker)[0] + 1.0) / (cv2.sumElems(brighter)[0] + 1.0)
 
 
-def polarities_to_read(gray: np.ndarray, polarity: str, max_side_px: int = MAX_SIDE_PX) -> tuple[str, ...]:
-    """The polarities ("dark", "light") to read a gray frame in: the one asked for, or for "auto" the guess,
-    and the other one too, after it, where the guess is close (within POLARITY_AMBIGUITY either way)."""
+def polarities_to_read(small: np.ndarray, polarity: str) -> tuple[str, ...]:
+    """The polarities ("dark", "light") to read a frame in, judged on its first pass's gray copy `small`: the
+    one asked for, or for "auto" the guess, and the other one too, after it, where the guess is close (within
+    POLARITY_AMBIGUITY either way)."""
     if polarity != "auto":
-        return ("dark",) if dark_ink(gray, polarity) else ("light",)
-    ratio = darker_to_brighter(resize(gray, min(1.0, max_side_px / max(gray.shape))))
+        return ("dark",) if dark_ink(small, polarity) else ("light",)
+    ratio = darker_to_brighter(small)
     guess = ("dark", "light") if ratio >= 1.0 else ("light", "dark")
     return guess if 1 / POLARITY_AMBIGUITY <= ratio <= POLARITY_AMBIGUITY else guess[:1]
 
@@ -458,7 +459,19 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     """
     first_scale = min(1.0, max_side_px / max(gray.shape))
     small = resize(gray, first_scale)
-    dark = dark_ink(small, polarity)
+    return segment_from(gray, small, first_scale, dark_ink(small, polarity))
+
+
+def segment_each_way(gray: np.ndarray, polarity: str, max_side_px: int = MAX_SIDE_PX) -> list[Segmentation]:
+    """segment() once per polarity that polarities_to_read gives for the frame (the guess first), the first
+    pass's copy made once for all."""
+    first_scale = min(1.0, max_side_px / max(gray.shape))
+    small = resize(gray, first_scale)
+    return [segment_from(gray, small, first_scale, way == "dark") for way in polarities_to_read(small, polarity)]
+
+
+def segment_from(gray: np.ndarray, small: np.ndarray, first_scale: float, dark: bool) -> Segmentation:
+    """segment() given its first pass's copy `small` of `gray` at `first_scale` and the polarity."""
     found = segment_at(small, dark, first_scale)
     scale = finer_scale(found, gray.shape)
     return found if scale is None else segment_at(resize(gray, scale), dark, scale)

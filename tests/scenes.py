@@ -7,7 +7,7 @@ blobs), blur, noise and JPEG compression. Everything is drawn from a seeded RNG,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -274,7 +274,7 @@ def render_video_frames(seed: int, n_frames: int = 30, size: tuple[int, int] = (
 
 def shifted_truth(truth: SceneTruth, dx: int, dy: int) -> SceneTruth:
     """The same truth with every box moved by (dx, dy) pixels."""
-    digits = tuple(TruthDigit((d.box[0] + dx, d.box[1] + dy, d.box[2], d.box[3]), d.label) for d in truth.digits)
+    digits = tuple(replace(d, box=(d.box[0] + dx, d.box[1] + dy, d.box[2], d.box[3])) for d in truth.digits)
     marks = tuple((m[0] + dx, m[1] + dy, m[2], m[3]) for m in truth.marks)
     return SceneTruth(digits, truth.numbers, marks, truth.paper)
 

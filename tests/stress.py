@@ -29,7 +29,7 @@ import numpy as np
 from camera_digits.training import handwriting
 from camera_digits.training.handwriting import FONTS_DIR
 from tests.scenes import SceneOptions, SceneTruth, TruthDigit, degrade, ink_glyph, mnist_test, paper_background
-from tests.scenes import overlaps, write_ink
+from tests.scenes import overlaps, shifted_truth, write_ink
 
 FONT_FILES = ("CabinSketch-Regular.ttf", "DancingScript-Bold.otf", "DancingScript-Regular.otf",
               "Havana-Regular.otf", "Joscelyn-Regular.otf", "Rufscript010.ttf", "lobster.otf")
@@ -663,10 +663,8 @@ def cluttered(rng):
     frame = surroundings(rng, size)
     left, top = int(rng.integers(0, size[1] - sheet_size[1] + 1)), int(rng.integers(0, size[0] - sheet_size[0] + 1))
     frame[top:top + sheet_size[0], left:left + sheet_size[1]] = sheet
-    digits = [TruthDigit((x + left, y + top, w, h), digit.label, digit.clipped)
-              for digit in digits for x, y, w, h in [digit.box]]
-    marks = [(x + left, y + top, w, h) for x, y, w, h in marks]
-    return degrade(rng, frame), SceneTruth(tuple(digits), tuple(numbers), tuple(marks), "cluttered")
+    on_sheet = SceneTruth(tuple(digits), tuple(numbers), tuple(marks), "cluttered")
+    return degrade(rng, frame), shifted_truth(on_sheet, left, top)
 
 
 def surroundings(rng, size: tuple[int, int]) -> np.ndarray:

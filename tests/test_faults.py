@@ -111,7 +111,7 @@ frames = st.one_of(
 def test_random_frames_and_random_candidates_give_sane_readings(recognizer, frame, data):
     gray = segment.to_gray(frame)
     fake = random_segmentation(data.draw, gray)
-    with mock.patch.object(recognizer_module.segment, "segment", return_value=fake):
+    with mock.patch.object(recognizer_module.segment, "segment_each_way", return_value=[fake]):
         reading, debug = recognizer.recognize_debug(frame)
     assert debug.crops.shape == (len(fake.boxes), 28, 28, 1)
     assert ((debug.crops >= 0) & (debug.crops <= 1)).all()  # also false for NaN
