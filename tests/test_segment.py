@@ -114,6 +114,27 @@ def test_nearly_touching_neighbours_stay_apart():
     assert matched(truth, boxes) == len(truth)
 
 
+def test_lines_written_close_together_do_not_chain_into_one_mark():
+    # Five digits in a column, each line 3 px below the one above: each pair is stacked like the pieces of
+    # one digit, but together they are a chain five digits tall and are read one by one.
+    paper = np.ones((480, 320, 3), np.float32) * PAPER
+    images, _ = mnist_test()
+    y, truth = 20, []
+    for index in [0, 1, 3, 4, 7]:  # 7 2 0 4 9: wide enough to overlap the digit above
+        box = write_ink(paper, ink_glyph(images[index], 40), 120, y, INK)
+        truth.append(box)
+        y = box[1] + box[3] + 3
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth)
+
+
+def test_a_chain_of_stacked_marks_is_taken_apart_but_a_digit_in_pieces_stays_one():
+    column = np.array([[10, 10 + 43 * row, 30, 40] for row in range(4)], np.int32)  # four rows, 3 px apart
+    pieces = np.array([[100, 10, 30, 20], [100, 32, 30, 20]], np.int32)           # an 8 broken at its waist
+    groups, merged = segment.merge_fragments(np.concatenate([column, pieces]))
+    assert sorted(sorted(group) for group in groups) == [[0], [1], [2], [3], [4, 5]]
+
+
 def test_specks_dashes_and_blank_frames_give_no_candidates():
     rng = np.random.default_rng(1)
     frame = np.full((480, 640, 3), 220, np.uint8)
