@@ -238,14 +238,17 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
         ink &= on_paper
         paper_px = int(np.count_nonzero(on_paper))
     candidates = sample[ink]
-    if (candidates.size == 0 or candidates.size > MAX_INK_FRACTION * paper_px
+    rulings, removable = line_pixels(contrast, weak)
+    written_px = np.count_nonzero(ink & (removable[::4] == 0))
+    if (candidates.size == 0 or written_px > MAX_INK_FRACTION * paper_px
             or paper_px < MIN_PAPER_SHARE * sample.size):
         # Handwriting covers a small part of a page; a page this "inky" is noise, texture or no paper at all,
-        # and so is a frame of texture with a little paper between.
+        # and so is a frame of texture with a little paper between. Ruled and grid lines are not counted: a
+        # close-up of densely squared paper is a page (on the slanted-rules tune seeds 60-159 one frame of
+        # thick grid lines read none of its 7 digits, now 5; every tune scene else the same).
         return np.zeros(weak.shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, MIN_CONTRAST, max_level))
-    rulings, removable = line_pixels(contrast, weak)
     cleaned = remove_lines(weak, removable, rulings.horizontal, rulings.vertical)
     count, labels = labelled_components(cleaned)
     strong = cv2.compare(contrast, level, cv2.CMP_GT)

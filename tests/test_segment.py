@@ -114,6 +114,18 @@ def test_nearly_touching_neighbours_stay_apart():
     assert matched(truth, boxes) == len(truth)
 
 
+def test_digits_on_densely_squared_paper_are_found():
+    # Grid lines 2 px wide every 14 px stand out from 40 % of the paper: the share of ink that tells a page
+    # of writing from noise leaves the lines out.
+    paper = np.ones((300, 640, 3), np.float32) * PAPER
+    for step in range(2, 640, 14):
+        cv2.line(paper, (step, 0), (step, 299), (0.6, 0.55, 0.5), 2)
+        cv2.line(paper, (0, step), (639, step), (0.6, 0.55, 0.5), 2)
+    paper, truth = sheet(DIGITS[:5], height_px=50, background=paper)
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == len(truth)
+
+
 def test_lines_written_close_together_do_not_chain_into_one_mark():
     # Five digits in a column, each line 3 px below the one above: each pair is stacked like the pieces of
     # one digit, but together they are a chain five digits tall and are read one by one.
