@@ -404,6 +404,18 @@ def test_a_frame_of_texture_with_little_paper_between_gives_no_candidates():
     assert matched(truth, found_boxes(frame)) == len(truth)
 
 
+def test_a_few_long_grain_lines_are_texture():
+    # A board's grain runs across the whole frame in a few long bands: too few marks to count as texture, but
+    # no handwriting is a mark this long and thin.
+    rows, columns = np.mgrid[0:480, 0:640]
+    weak = np.where(np.sin(rows / 9 + np.sin(columns / 120)) > 0, 255, 0).astype(np.uint8)
+    weak[160:] = 0  # the board fills the top third; below it, blank paper
+    texture = segment.texture_mask(weak)
+    assert texture is not None
+    assert np.count_nonzero(texture[:140]) >= 0.8 * texture[:140].size
+    assert np.count_nonzero(texture[200:]) == 0
+
+
 @pytest.mark.parametrize("indices, height_px", [([0, 8], 280), ([0, 8, 2, 7, 1], 150)])
 def test_close_ups_of_bold_digits_and_plain_pages_are_not_texture(indices, height_px):
     paper, truth = sheet(indices, height_px=height_px, gap_px=10, size=(400, 640))
