@@ -89,6 +89,19 @@ MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines
 # scenes reach 2.7 times; on tune pages 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 80 more of 10,572
 # digits than none (3.0: 10 more false digits); 2.5 made 3 more false digits on thin pens elsewhere.
 MAX_GROUP_GROWTH = 3.0
+# The dark side of an edge between two surfaces (a sheet against a door, a table, a sofa) stands out from the
+# sheet as ink does and is read as a "1" (one_sided). Ink has paper all around it: a mark with over EDGE_SHARE
+# of the ring 2-4 px around it (RING_OUTER_PX) nearer its own darkness than the paper's, by EDGE_DARKNESS of
+# the way between them, is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one
+# of 834 digits on cluttered scenes and 0.5 for one of 249 thin-pen digits (every other class 0.25 at most),
+# and was over 0.4 for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33
+# false digits of the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost
+# there, and 3, 1, 1 on thin pens (seeds 60-159; 0.4 also lost one on slanted rules); all else read the same.
+RING_OUTER_PX = 4
+EDGE_DARKNESS = 0.25
+EDGE_SHARE = 0.4
+RING_INNER = np.ones((3, 3), np.uint8)
+RING_OUTER = np.ones((2 * RING_OUTER_PX + 1,) * 2, np.uint8)
 MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height and touching it, is a piece of it:
                               # the marks the former 0.4 relative-height veto dropped; on plain scenes 0-199 the
                               # false digits it let in join their digit, and 1000-1299 gain none
@@ -526,6 +539,28 @@ def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | No
     return scale if scale > 1.25 * found.scale else None
 
 
+def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
+    """Whether over EDGE_SHARE of the ring 2-4 px around a mark (its components `group` of `labels`, in
+    `box`) is about as dark as the mark in `gray` (dark ink): nearer its level than the paper's (the ring's
+    brightest tenth) by EDGE_DARKNESS of the way between them. Such a mark is the dark side of an edge."""
+    x, y, w, h = box.tolist()
+    height, width = gray.shape
+    left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)
+    right, bottom = min(width, x + w + RING_OUTER_PX), min(height, y + h + RING_OUTER_PX)
+    mask = np.zeros((bottom - top, right - left), np.uint8)
+    mask[y - top:y - top + h, x - left:x - left + w] = digit_mask(labels, box, group)
+    near = cv2.dilate(mask, RING_INNER)
+    ring = cv2.dilate(mask, RING_OUTER) > near
+    window = gray[top:bottom, left:right]
+    around = window[ring]
+    if around.size == 0:
+        return False
+    ink = cv2.mean(window, mask)[0]
+    tenth = around.size // 10
+    paper = float(np.partition(around, around.size - 1 - tenth)[around.size - 1 - tenth])
+    return np.count_nonzero(around <= ink + EDGE_DARKNESS * (paper - ink)) > EDGE_SHARE * around.size
+
+
 def resize(gray: np.ndarray, scale: float) -> np.ndarray:
     """`gray` shrunk by `scale` ≤ 1, area-averaged."""
     if scale == 1.0:
@@ -551,6 +586,10 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     for index in np.flatnonzero(keep):
         box = merged[index]
         keep[index] = not runs_on(contrast, digit_mask(labels, box, label_groups[index]), tuple(box[:2].tolist()))
+    # The dark side of an edge between two surfaces (a sheet against a door) is no ink.
+    ink_gray = small if dark else cv2.bitwise_not(small)
+    for index in np.flatnonzero(keep):
+        keep[index] = not one_sided(ink_gray, labels, merged[index], label_groups[index])
     # A cut digit is one of the page's digits: a mark running out of the view far taller than them is a line,
     # an edge or a hand, and a digit that lost much of its height to the frame is too cut to be read.
     relative = relative_heights(merged[:, 3], keep & ~clipped)

@@ -126,6 +126,18 @@ def test_digits_on_densely_squared_paper_are_found():
     assert matched(truth, boxes) == len(truth)
 
 
+def test_the_dark_side_of_an_edge_is_no_ink_and_a_stroke_on_paper_is():
+    gray = np.full((60, 60), 220, np.uint8)
+    gray[:, :30] = 70                  # a door beside the sheet (columns 30 on)
+    labels = np.zeros((60, 60), np.int32)
+    labels[20:40, 26:30] = 1           # where the door meets the sheet, a strip of it stands out as "ink"
+    labels[20:40, 44:47] = 2           # a pen stroke on the sheet
+    gray[20:40, 44:47] = 70
+    strip, stroke = np.array([26, 20, 4, 20]), np.array([44, 20, 3, 20])
+    assert segment.one_sided(gray, labels, strip, (1,))
+    assert not segment.one_sided(gray, labels, stroke, (2,))
+
+
 def test_lines_written_close_together_do_not_chain_into_one_mark():
     # Five digits in a column, each line 3 px below the one above: each pair is stacked like the pieces of
     # one digit, but together they are a chain five digits tall and are read one by one.
