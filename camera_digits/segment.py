@@ -497,6 +497,28 @@ def longest_run(flags: np.ndarray) -> int:
     return int((changes[1::2] - changes[::2]).max()) if len(changes) else 0
 
 
+def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
+    """Whether over EDGE_SHARE of the ring 2-4 px around a mark (its components `group` of `labels`, in
+    `box`) is about as dark as the mark in `gray` (dark ink): nearer its level than the paper's (the ring's
+    brightest tenth) by EDGE_DARKNESS of the way between them. Such a mark is the dark side of an edge."""
+    x, y, w, h = box.tolist()
+    height, width = gray.shape
+    left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)
+    right, bottom = min(width, x + w + RING_OUTER_PX), min(height, y + h + RING_OUTER_PX)
+    mask = np.zeros((bottom - top, right - left), np.uint8)
+    mask[y - top:y - top + h, x - left:x - left + w] = digit_mask(labels, box, group)
+    near = cv2.dilate(mask, RING_INNER)
+    ring = cv2.dilate(mask, RING_OUTER) > near
+    window = gray[top:bottom, left:right]
+    around = window[ring]
+    if around.size == 0:
+        return False
+    ink = cv2.mean(window, mask)[0]
+    tenth = around.size // 10
+    paper = float(np.partition(around, around.size - 1 - tenth)[around.size - 1 - tenth])
+    return np.count_nonzero(around <= ink + EDGE_DARKNESS * (paper - ink)) > EDGE_SHARE * around.size
+
+
 def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SIDE_PX) -> Segmentation:
     """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back.
 
@@ -537,28 +559,6 @@ def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | No
         return None
     scale = min(found.scale * TARGET_DIGIT_PX / typical_px, MAX_FINE_SIDE_PX / max(frame_shape), 1.0)
     return scale if scale > 1.25 * found.scale else None
-
-
-def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
-    """Whether over EDGE_SHARE of the ring 2-4 px around a mark (its components `group` of `labels`, in
-    `box`) is about as dark as the mark in `gray` (dark ink): nearer its level than the paper's (the ring's
-    brightest tenth) by EDGE_DARKNESS of the way between them. Such a mark is the dark side of an edge."""
-    x, y, w, h = box.tolist()
-    height, width = gray.shape
-    left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)
-    right, bottom = min(width, x + w + RING_OUTER_PX), min(height, y + h + RING_OUTER_PX)
-    mask = np.zeros((bottom - top, right - left), np.uint8)
-    mask[y - top:y - top + h, x - left:x - left + w] = digit_mask(labels, box, group)
-    near = cv2.dilate(mask, RING_INNER)
-    ring = cv2.dilate(mask, RING_OUTER) > near
-    window = gray[top:bottom, left:right]
-    around = window[ring]
-    if around.size == 0:
-        return False
-    ink = cv2.mean(window, mask)[0]
-    tenth = around.size // 10
-    paper = float(np.partition(around, around.size - 1 - tenth)[around.size - 1 - tenth])
-    return np.count_nonzero(around <= ink + EDGE_DARKNESS * (paper - ink)) > EDGE_SHARE * around.size
 
 
 def resize(gray: np.ndarray, scale: float) -> np.ndarray:
