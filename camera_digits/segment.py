@@ -232,16 +232,15 @@ def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.divide(cv2.subtract(paper, gray), paper, scale=255)
 
 
-def threshold_ink(contrast: np.ndarray, max_level: int,
-                  surroundings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink components from the contrast image, by hysteresis, without ruled or grid lines.
 
     Every mark above MIN_CONTRAST is a candidate; lines are removed from the candidates (where they are most
     complete), then a mark is kept whole if some of it passes Otsu's level computed among the candidate
     pixels (at most `max_level`). Faint edges of real strokes survive; faint marks alone (paper texture,
     show-through) do not.
-    Specks, solid blobs, the leftovers of lines and marks on the texture around a sheet (texture_mask, and
-    `surroundings`, texture found beforehand, uint8 of the contrast's size) are dropped too.
+    Specks, solid blobs, the leftovers of lines and marks on the texture around a sheet (texture_mask) are
+    dropped too.
 
     Returns the component labels int32 (h, w), which components are kept (uint8 per label, 255 =
     kept) and their rows of (x, y, w, h, area) as cv2.connectedComponentsWithStats gives them (dropped
@@ -249,8 +248,6 @@ def threshold_ink(contrast: np.ndarray, max_level: int,
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
     texture = texture_mask(weak)
-    if surroundings is not None:
-        texture = surroundings if texture is None else cv2.bitwise_or(texture, surroundings)
     # Otsu's level and the ink share are statistics: every fourth row tells them as well, and whole rows
     # are read faster than every other pixel.
     sample = contrast[::4]
@@ -538,32 +535,14 @@ def segment_each_way(gray: np.ndarray, polarity: str, max_side_px: int = MAX_SID
     pass's copy made once for all."""
     first_scale = min(1.0, max_side_px / max(gray.shape))
     small = resize(gray, first_scale)
-    ways = polarities_to_read(small, polarity)
-    # Wood grain or a sofa is texture whichever way the frame is read, but its dark grain and mottle tell it
-    # best; read as light ink, the paper between bold dark digits looks as dense. So the light reading also
-    # leaves out the texture that the dark one finds.
-    surroundings = dark_texture(small) if len(ways) > 1 else None
-    return [segment_from(gray, small, first_scale, way == "dark", None if way == "dark" else surroundings)
-            for way in ways]
+    return [segment_from(gray, small, first_scale, way == "dark") for way in polarities_to_read(small, polarity)]
 
 
-def dark_texture(small: np.ndarray) -> np.ndarray | None:
-    """texture_mask of `small` read as dark ink."""
-    return texture_mask(cv2.threshold(ink_contrast(small, True), MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1])
-
-
-def segment_from(gray: np.ndarray, small: np.ndarray, first_scale: float, dark: bool,
-                 surroundings: np.ndarray | None = None) -> Segmentation:
-    """segment() given its first pass's copy `small` of `gray` at `first_scale`, the polarity and texture
-    found beforehand on `small` (see threshold_ink)."""
-    found = segment_at(small, dark, first_scale, surroundings)
+def segment_from(gray: np.ndarray, small: np.ndarray, first_scale: float, dark: bool) -> Segmentation:
+    """segment() given its first pass's copy `small` of `gray` at `first_scale` and the polarity."""
+    found = segment_at(small, dark, first_scale)
     scale = finer_scale(found, gray.shape)
-    if scale is None:
-        return found
-    finer = resize(gray, scale)
-    if surroundings is not None:
-        surroundings = cv2.resize(surroundings, finer.shape[::-1], interpolation=cv2.INTER_NEAREST)
-    return segment_at(finer, dark, scale, surroundings)
+    return found if scale is None else segment_at(resize(gray, scale), dark, scale)
 
 
 def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | None:
@@ -590,11 +569,10 @@ def resize(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
-def segment_at(small: np.ndarray, dark: bool, scale: float, surroundings: np.ndarray | None = None) -> Segmentation:
-    """The candidates of a gray copy `small` of the frame made at `scale` (`surroundings`: see threshold_ink)."""
+def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
+    """The candidates of a gray copy `small` of the frame made at `scale`."""
     contrast = ink_contrast(small, dark)
-    max_level = MAX_CONTRAST_THRESHOLD if dark else MAX_CHALK_CONTRAST_THRESHOLD
-    labels, kept, stats = threshold_ink(contrast, max_level, surroundings)
+    labels, kept, stats = threshold_ink(contrast, MAX_CONTRAST_THRESHOLD if dark else MAX_CHALK_CONTRAST_THRESHOLD)
     ids, boxes = components(stats)
     groups, merged = merge_fragments(boxes)
     keep = plausible(merged, labels.shape)
