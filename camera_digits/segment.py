@@ -49,10 +49,11 @@ MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page w
 # their surroundings as ink does and cover much of a wide area; writing never does. Where the ink covers more
 # than TEXTURE_INK_FRACTION of the TEXTURE_WINDOW_PX square around each point, in one region of at least
 # TEXTURE_MIN_SHARE of the frame holding at least TEXTURE_MIN_MARKS marks (a close-up of a number in a thick
-# marker holds fewer), the frame shows texture, not paper (furniture's flat shapes and outlines are not dense:
-# they stay candidates, as before). On the tune seeds of the cluttered stress scenes the digits read rose from
-# 77.0 to 94.2 % and the false digits fell from 85 to 32, all other classes the same. Without the count of
-# marks: 3 false digits fewer, one digit of mixed sizes lost; 3 marks: the same; 10 marks: 38 digits fewer. An
+# marker holds fewer) or a long grain line (below), the frame shows texture, not paper (furniture's flat
+# shapes and outlines are not dense: they stay candidates, as before). On the tune seeds of the cluttered
+# stress scenes the digits read rose from 77.0 to 94.2 % and the false digits fell from 85 to 32, all other
+# classes the same. Without the count of marks: 3 false digits fewer, one digit of mixed sizes lost; 3 marks:
+# the same; 10 marks: 38 digits fewer. An
 # ink fraction of 0.3 left 9 false digits fewer but lost 7 digits on slanted rules; windows of 64 and 128 px
 # read 1 more and 3 fewer, and a least region of 0.15 (128 px) left 42 more false digits. The window's blur
 # takes the region up to about 20 px into the sheet; pulling it back by 12 or 24 px read one digit more and
@@ -63,9 +64,11 @@ TEXTURE_MIN_SHARE = 0.1
 TEXTURE_MIN_MARKS = 6
 TEXTURE_MARK_COVERAGE = 127   # a mark is a connected run of 4×4 blocks more than half ink
 # Long wood grain holds few marks, each far longer than it is thick: a region holding a mark whose box's
-# diagonal squared is this many times its area (about its length over its thickness) is texture too. The marks
-# of close-ups of bold digits measure at most 6.2, grain 12-36. On the cluttered tune seeds 0-59 and 60-159,
-# 9, 12 and 16 all took the false digits from 36 to 33 and from 108 to 91; every tune scene read the same.
+# diagonal squared is this many times its area (about its length over its thickness) is texture too. Ruled
+# and grid lines, which cross the digits and join them into long marks, are left out of this measure. The
+# marks of close-ups of bold digits measure up to about 9 (a bold "1"), grain 12-36. On the cluttered tune
+# seeds 0-59 and 60-159, 9, 12 and 16 all took the false digits from 36 to 33 and from 108 to 91; every tune
+# scene read the same.
 TEXTURE_GRAIN_ELONGATION = 12
 # A frame with less paper than this beside its texture holds no sheet worth reading (a sheet in the cluttered
 # scenes fills at least 35 %): on the tune seeds 0.2 and 0.3 read the same; on 12 frames of fabric alone they
@@ -85,14 +88,15 @@ MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines
                               # (for the splitter): ten digits about 0.8 as wide as tall; not tuned
 # Fragments merge again and again (a digit in three pieces), so lines of digits written close together can chain
 # into one mark a paragraph tall, and every digit in it was lost. A merged mark more than this many times as tall
-# or as wide as its largest component is such a chain and is read as its components. Pieced digits of the tune
+# as its tallest component, or as wide as its widest, is such a chain and is read as its components (a digit in
+# pieces within the chain comes apart too). Pieced digits of the tune
 # scenes reach 2.7 times; on tune pages 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 80 more of 10,572
 # digits than none (3.0: 10 more false digits); 2.5 made 3 more false digits on thin pens elsewhere.
 MAX_GROUP_GROWTH = 3.0
 # The dark side of an edge between two surfaces (a sheet against a door, a table, a sofa) stands out from the
 # sheet as ink does and is read as a "1" (one_sided). Ink has paper all around it: a mark with over EDGE_SHARE
-# of the ring 2-4 px around it (RING_OUTER_PX) nearer its own darkness than the paper's, by EDGE_DARKNESS of
-# the way between them, is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one
+# of the ring 2-4 px around it (RING_OUTER_PX) within EDGE_DARKNESS of the way from its own darkness to the
+# paper's is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one
 # of 834 digits on cluttered scenes and 0.5 for one of 249 thin-pen digits (every other class 0.25 at most),
 # and was over 0.4 for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33
 # false digits of the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost
@@ -247,7 +251,8 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
     components have area 0).
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
-    texture = texture_mask(weak)
+    rulings, removable = line_pixels(contrast, weak)
+    texture = texture_mask(weak, removable)
     # Otsu's level and the ink share are statistics: every fourth row tells them as well, and whole rows
     # are read faster than every other pixel.
     sample = contrast[::4]
@@ -258,7 +263,6 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
         ink &= on_paper
         paper_px = int(np.count_nonzero(on_paper))
     candidates = sample[ink]
-    rulings, removable = line_pixels(contrast, weak)
     written_px = np.count_nonzero(ink & (removable[::4] == 0))
     if (candidates.size == 0 or written_px > MAX_INK_FRACTION * paper_px
             or paper_px < MIN_PAPER_SHARE * sample.size):
@@ -288,11 +292,12 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
     return labels, np.where(keep, 255, 0).astype(np.uint8), stats
 
 
-def texture_mask(weak: np.ndarray) -> np.ndarray | None:
+def texture_mask(weak: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray | None:
     """uint8 (h, w) of the `weak` ink mask's size, 255 where the frame shows texture rather than paper: the
     regions of at least TEXTURE_MIN_SHARE of the frame where ink covers more than TEXTURE_INK_FRACTION of the
     TEXTURE_WINDOW_PX square around each point, holding at least TEXTURE_MIN_MARKS marks (connected runs of
-    4×4 blocks more than half ink). None where there is no such region (most frames)."""
+    4×4 blocks more than half ink) or a grain line (grain_lines, measured without the ruled and grid `lines`,
+    uint8 of the mask's size). None where there is no such region (most frames)."""
     height, width = weak.shape
     coverage = shrink(weak, BACKGROUND_SCALE)  # the share of ink in each 4×4 block, 255 = all ink
     window = max(1, TEXTURE_WINDOW_PX // BACKGROUND_SCALE)
@@ -305,17 +310,30 @@ def texture_mask(weak: np.ndarray) -> np.ndarray | None:
     if not large.any():
         return None
     # A close-up of a number in a thick marker is dense over a wide region too, but holds a few marks only,
-    # none of them a long thin grain line.
-    _, marks, mark_stats, _ = cv2.connectedComponentsWithStats(
-        cv2.compare(coverage, TEXTURE_MARK_COVERAGE, cv2.CMP_GT), connectivity=8)
-    wide, tall, area = (mark_stats[:, index].astype(np.float64) for index in (2, 3, 4))
-    grain = wide * wide + tall * tall >= TEXTURE_GRAIN_ELONGATION * area
+    # none of them a long grain line.
+    inky = cv2.compare(coverage, TEXTURE_MARK_COVERAGE, cv2.CMP_GT)
+    _, marks = cv2.connectedComponents(inky, connectivity=8)
+    grain = grain_lines(inky if lines is None else
+                        cv2.compare(shrink(cv2.subtract(weak, lines), BACKGROUND_SCALE), TEXTURE_MARK_COVERAGE,
+                                    cv2.CMP_GT))
     for region in np.flatnonzero(large):
-        inside = np.unique(marks[(regions == region) & (marks > 0)])
-        large[region] = len(inside) >= TEXTURE_MIN_MARKS or bool(grain[inside].any())
+        inside = regions == region
+        large[region] = (len(np.unique(marks[inside & (marks > 0)])) >= TEXTURE_MIN_MARKS
+                         or cv2.hasNonZero(grain[inside]))
     if not large.any():
         return None
     return enlarge(relabel(np.where(large, 255, 0).astype(np.uint8), regions), BACKGROUND_SCALE, (width, height))
+
+
+def grain_lines(inky: np.ndarray) -> np.ndarray:
+    """uint8 mask of the marks in a mask of inky 4×4 blocks that are grain lines: TEXTURE_GRAIN_ELONGATION
+    long for their thickness."""
+    count, marks, stats, _ = cv2.connectedComponentsWithStats(inky, connectivity=8)
+    wide, tall, area = (stats[:, index].astype(np.float64)
+                        for index in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
+    long_marks = wide * wide + tall * tall >= TEXTURE_GRAIN_ELONGATION * area
+    long_marks[0] = False
+    return np.where(long_marks[marks], 255, 0).astype(np.uint8)
 
 
 def solid(stats: np.ndarray, outline_px: np.ndarray) -> np.ndarray:
@@ -365,7 +383,8 @@ def merge_fragments(boxes: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
 
 def unchained(groups: list[list[int]], spans: np.ndarray, boxes: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
     """merge_fragments' `groups` and their `spans`, each chain among them (a group over MAX_GROUP_GROWTH
-    times as tall or as wide as the largest of its component `boxes`) taken apart into its components."""
+    times as tall as the tallest of its component `boxes`, or as wide as the widest) taken apart into its
+    components."""
     parts, part_spans = [], []
     for group, span in zip(groups, spans):
         if len(group) > 1 and (span[2:] > MAX_GROUP_GROWTH * boxes[group, 2:].max(axis=0)).any():
@@ -501,8 +520,8 @@ def longest_run(flags: np.ndarray) -> int:
 
 def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
     """Whether over EDGE_SHARE of the ring 2-4 px around a mark (its components `group` of `labels`, in
-    `box`) is about as dark as the mark in `gray` (dark ink): nearer its level than the paper's (the ring's
-    brightest pixel) by EDGE_DARKNESS of the way between them. Such a mark is the dark side of an edge."""
+    `box`) is about as dark as the mark in `gray` (dark ink): within EDGE_DARKNESS of the way from the mark's
+    mean level to the paper's (the ring's brightest pixel). Such a mark is the dark side of an edge."""
     x, y, w, h = box.tolist()
     height, width = gray.shape
     left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)

@@ -157,6 +157,9 @@ def test_a_chain_of_stacked_marks_is_taken_apart_but_a_digit_in_pieces_stays_one
     pieces = np.array([[100, 10, 30, 20], [100, 32, 30, 20]], np.int32)           # an 8 broken at its waist
     groups, merged = segment.merge_fragments(np.concatenate([column, pieces]))
     assert sorted(sorted(group) for group in groups) == [[0], [1], [2], [3], [4, 5]]
+    boxes_by_group = {tuple(sorted(group)): box.tolist() for group, box in zip(groups, merged)}
+    assert [boxes_by_group[(row,)] for row in range(4)] == column.tolist()
+    assert boxes_by_group[(4, 5)] == [100, 10, 30, 42]
 
 
 def test_specks_dashes_and_blank_frames_give_no_candidates():
@@ -426,6 +429,24 @@ def test_a_few_long_grain_lines_are_texture():
     assert texture is not None
     assert np.count_nonzero(texture[:140]) >= 0.8 * texture[:140].size
     assert np.count_nonzero(texture[200:]) == 0
+
+
+@pytest.mark.parametrize("seed", [9, 16])
+def test_a_chalk_board_on_a_bright_wall_is_read_as_light_ink(seed):
+    # Against the wall the board itself stands out as dark ink, dense enough to be texture read that way;
+    # read as light ink, the chalk digits on it are found.
+    board, truth = render_stress("dark_board", seed)
+    height, width = board.shape[:2]
+    wall = np.full((height * 8 // 5, width * 8 // 5, 3), 235, np.uint8)
+    top, left = (wall.shape[0] - height) // 2, (wall.shape[1] - width) // 2
+    wall[top:top + height, left:left + width] = board
+    gray = segment.to_gray(wall)
+    ways = segment.polarities_to_read(segment.resize(gray, segment.MAX_SIDE_PX / max(gray.shape)), "auto")
+    assert ways == ("light", "dark")  # a close guess: read both ways
+    light = segment.segment_each_way(gray, "auto")[0]
+    boxes = [tuple(int(round(value / light.scale)) for value in box) for box in light.boxes]
+    digits = [(x + left, y + top, w, h) for x, y, w, h in (digit.box for digit in truth.digits)]
+    assert matched(digits, boxes) >= 0.8 * len(digits)
 
 
 @pytest.mark.parametrize("indices, height_px", [([0, 8], 280), ([0, 8, 2, 7, 1], 150)])
