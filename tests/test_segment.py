@@ -419,6 +419,18 @@ def test_a_frame_of_texture_with_little_paper_between_gives_no_candidates():
     assert matched(truth, found_boxes(frame)) == len(truth)
 
 
+def test_a_close_up_of_bold_digits_on_ruled_paper_is_not_texture():
+    # The rules cross the bold strokes and join them into marks as long as grain lines.
+    paper, truth = sheet([0, 8], height_px=200, gap_px=10, size=(400, 640))
+    bold = cv2.erode(to_frame(paper), np.ones((9, 9), np.uint8))
+    for y in range(10, 400, 100):
+        cv2.line(bold, (0, y), (639, y), (150, 150, 150), 2)
+    contrast = segment.ink_contrast(segment.to_gray(bold), dark_ink=True)
+    weak = cv2.threshold(contrast, segment.MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)[1]
+    assert segment.texture_mask(weak, segment.line_pixels(contrast, weak)[1]) is None
+    assert matched(truth, found_boxes(bold), min_iou=0.4) == 2
+
+
 def test_a_few_long_grain_lines_are_texture():
     # A board's grain runs across the whole frame in a few long bands: too few marks to count as texture, but
     # no handwriting is a mark this long and thin.
