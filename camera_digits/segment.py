@@ -102,7 +102,7 @@ MAX_GROUP_GROWTH = 3.0
 # false digits of the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost
 # there, and 3, 1, 1 on thin pens (seeds 60-159; 0.4 also lost one on slanted rules); all else read the same.
 # That was with the paper's level at the ring's brightest tenth; its brightest pixel, cheaper, read the same
-# digits and left 18 and 32 of the false digits (once texture read as light ink was left out, 19 and 40).
+# digits and left 18 and 49 of them.
 RING_OUTER_PX = 4
 EDGE_DARKNESS = 0.25
 EDGE_SHARE = 0.4
