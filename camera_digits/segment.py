@@ -89,16 +89,16 @@ MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines
 # Fragments merge again and again (a digit in three pieces), so lines of digits written close together can chain
 # into one mark a paragraph tall, and every digit in it was lost. A merged mark more than this many times as tall
 # as its tallest component, or as wide as its widest, is such a chain and is read as its components (a digit in
-# pieces within the chain comes apart too). Pieced digits of the tune
-# scenes reach 2.7 times; on tune pages 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 80 more of 10,572
-# digits than none (3.0: 10 more false digits); 2.5 made 3 more false digits on thin pens elsewhere.
+# pieces within the chain comes apart too). Pieced digits of the tune scenes reach 2.7 times; on tune pages
+# 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 80 more of 10,572 digits than none (3.0: 10 more false
+# digits); 2.5 made 3 more false digits on thin pens elsewhere.
 MAX_GROUP_GROWTH = 3.0
 # The dark side of an edge between two surfaces (a sheet against a door, a table, a sofa) stands out from the
 # sheet as ink does and is read as a "1" (one_sided). Ink has paper all around it: a mark with over EDGE_SHARE
 # of the ring 2-4 px around it (RING_OUTER_PX) within EDGE_DARKNESS of the way from its own darkness to the
-# paper's is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one
-# of 834 digits on cluttered scenes and 0.5 for one of 249 thin-pen digits (every other class 0.25 at most),
-# and was over 0.4 for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33
+# paper's is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one of 834 digits
+# on cluttered scenes and 0.5 for one of 249 thin-pen digits (every other class 0.25 at most), and was over 0.4
+# for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33
 # false digits of the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost
 # there, and 3, 1, 1 on thin pens (seeds 60-159; 0.4 also lost one on slanted rules); all else read the same.
 # That was with the paper's level at the ring's brightest tenth; its brightest pixel, cheaper, read the same
