@@ -90,7 +90,7 @@ MAX_ASPECT = 8.0              # width / height; wider marks are dashes and lines
 # into one mark a paragraph tall, and every digit in it was lost. A merged mark more than this many times as tall
 # as its tallest component, or as wide as its widest, is such a chain and is read as its components (a digit in
 # pieces within the chain comes apart too). Pieced digits of the tune scenes reach 2.7 times; on tune pages
-# 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 80 more of 10,572 digits than none (3.0: 10 more false
+# 100-219 a limit of 2.5, 3.0 and 4.0 read 148, 141 and 77 more of 10,572 digits than none (3.0: 10 more false
 # digits); 2.5 made 3 more false digits on thin pens elsewhere.
 MAX_GROUP_GROWTH = 3.0
 # The dark side of an edge between two surfaces (a sheet against a door, a table, a sofa) stands out from the
