@@ -53,11 +53,10 @@ MAX_INK_FRACTION = 0.3        # more ink than this and the frame is not a page w
 # shapes and outlines are not dense: they stay candidates, as before). On the tune seeds of the cluttered
 # stress scenes the digits read rose from 77.0 to 94.2 % and the false digits fell from 85 to 32, all other
 # classes the same. Without the count of marks: 3 false digits fewer, one digit of mixed sizes lost; 3 marks:
-# the same; 10 marks: 38 digits fewer. An
-# ink fraction of 0.3 left 9 false digits fewer but lost 7 digits on slanted rules; windows of 64 and 128 px
-# read 1 more and 3 fewer, and a least region of 0.15 (128 px) left 42 more false digits. The window's blur
-# takes the region up to about 20 px into the sheet; pulling it back by 12 or 24 px read one digit more and
-# one fewer for 32 and 71 more false digits.
+# the same; 10 marks: 38 digits fewer. An ink fraction of 0.3 left 9 false digits fewer but lost 7 digits on
+# slanted rules; windows of 64 and 128 px read 1 more and 3 fewer, and a least region of 0.15 (128 px) left 42
+# more false digits. The window's blur takes the region up to about 20 px into the sheet; pulling it back by 12
+# or 24 px read one digit more and one fewer for 32 and 71 more false digits.
 TEXTURE_WINDOW_PX = 96
 TEXTURE_INK_FRACTION = 0.35
 TEXTURE_MIN_SHARE = 0.1
@@ -98,9 +97,9 @@ MAX_GROUP_GROWTH = 3.0
 # of the ring 2-4 px around it (RING_OUTER_PX) within EDGE_DARKNESS of the way from its own darkness to the
 # paper's is no ink. Measured on tune candidates read as digits, that share reached 0.66 for one of 834 digits
 # on cluttered scenes and 0.5 for one of 249 thin-pen digits (every other class 0.25 at most), and was over 0.4
-# for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33
-# false digits of the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost
-# there, and 3, 1, 1 on thin pens (seeds 60-159; 0.4 also lost one on slanted rules); all else read the same.
+# for 62 % of the false digits there. A share of 0.3, 0.4 and 0.5 left 15, 19, 19 of the 33 false digits of
+# the cluttered tune seeds 0-59 and 46, 57, 69 of the 91 of seeds 60-159, for 1 digit lost there, and 3, 1, 1
+# on thin pens (seeds 60-159; 0.4 also lost one on slanted rules); all else read the same.
 # That was with the paper's level at the ring's brightest tenth; its brightest pixel, cheaper, read the same
 # digits and left 18 and 49 of them.
 RING_OUTER_PX = 4
@@ -251,6 +250,8 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
     components have area 0).
     """
     _, weak = cv2.threshold(contrast, MIN_CONTRAST - 1, 255, cv2.THRESH_BINARY)
+    if not cv2.hasNonZero(weak):
+        return no_ink(weak.shape)  # blank paper: no lines to look for
     rulings, removable = line_pixels(contrast, weak)
     texture = texture_mask(weak, removable)
     # Otsu's level and the ink share are statistics: every fourth row tells them as well, and whole rows
@@ -270,7 +271,7 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
         # and so is a frame of texture with a little paper between. Ruled and grid lines are not counted: a
         # close-up of densely squared paper is a page (on the slanted-rules tune seeds 60-159 one frame of
         # thick grid lines read none of its 7 digits, now 5; every tune scene else the same).
-        return np.zeros(weak.shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
+        return no_ink(weak.shape)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     level = float(np.clip(otsu, MIN_CONTRAST, max_level))
     cleaned = remove_lines(weak, removable, rulings.horizontal, rulings.vertical)
@@ -290,6 +291,11 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
     keep[0] = False
     stats[~keep, cv2.CC_STAT_AREA] = 0
     return labels, np.where(keep, 255, 0).astype(np.uint8), stats
+
+
+def no_ink(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """threshold_ink's answer for a frame with no writing: no component but the background."""
+    return np.zeros(shape, np.int32), np.zeros(1, np.uint8), np.zeros((1, 5), np.int32)
 
 
 def texture_mask(weak: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray | None:
@@ -313,9 +319,10 @@ def texture_mask(weak: np.ndarray, lines: np.ndarray | None = None) -> np.ndarra
     # none of them a long grain line.
     inky = cv2.compare(coverage, TEXTURE_MARK_COVERAGE, cv2.CMP_GT)
     _, marks = cv2.connectedComponents(inky, connectivity=8)
-    grain = grain_lines(inky if lines is None else
-                        cv2.compare(shrink(cv2.subtract(weak, lines), BACKGROUND_SCALE), TEXTURE_MARK_COVERAGE,
-                                    cv2.CMP_GT))
+    # Ruled lines cross bold digits and would join them into marks as long as grain: grain is told without them.
+    unruled = inky if lines is None else cv2.compare(shrink(cv2.subtract(weak, lines), BACKGROUND_SCALE),
+                                                     TEXTURE_MARK_COVERAGE, cv2.CMP_GT)
+    grain = grain_lines(unruled)
     for region in np.flatnonzero(large):
         inside = regions == region
         large[region] = (len(np.unique(marks[inside & (marks > 0)])) >= TEXTURE_MIN_MARKS
