@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from statistics import median
 from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
 
 from camera_digits.results import Digit, Number
 
@@ -21,6 +24,15 @@ JOIN_HYSTERESIS = 1.3
 # gap ratio 0.4 with a slope of 0.5, 0.6, 0.9: 1,560, 1,565, 1,569 (0.9 joined two thin-pen numbers).
 MAX_LINE_SLOPE = 0.7
 SLOPE_GAP_RATIO = 0.4
+# A page held askew or a camera's roll turns every line of the frame alike, and digits written far apart then
+# step out of their line's height from one to the next, which no closeness rule can see. The frame's slant is
+# the median direction from each digit to its nearest neighbour on its right (at most MAX_SLANT_DEG off level,
+# half to twice as tall); it counts only where at least MIN_SLANT_PAIRS of those directions, and half of
+# them, lie within SLANT_AGREEMENT_DEG of it (scattered digits point every way). Not tuned: 35° takes in the
+# ±30° a camera's roll may bring, 4° is about how far one hand's baseline wanders.
+MAX_SLANT_DEG = 35.0
+SLANT_AGREEMENT_DEG = 4.0
+MIN_SLANT_PAIRS = 2
 
 # Whether two neighbours were in one number in the last frame (None: not both shown then).
 WereJoined = Callable[[Digit, Digit], Optional[bool]]
@@ -29,26 +41,59 @@ WereJoined = Callable[[Digit, Digit], Optional[bool]]
 def group_lines(digits: Iterable[Digit]) -> list[list[Digit]]:
     """Split digits into lines, each sorted left to right, lines sorted top to bottom.
 
-    A digit joins a line when its vertical centre lies between the line's top and bottom (the line's extent
-    grows as digits join), or when it stands right beside one of the line's digits along a slope (a turned
-    number, see MAX_LINE_SLOPE); digits are taken from the top down so the first of each line seeds it.
+    Heights are measured across the frame's writing slant (writing_slant). A digit joins a line when its
+    centre lies between the line's top and bottom (the line's extent grows as digits join), or when it stands
+    right beside one of the line's digits along a slope (a turned number, see MAX_LINE_SLOPE); digits are
+    taken from the top down so the first of each line seeds it.
     """
+    digits = list(digits)
+    slope = writing_slant(digits)
+
+    def level(box, y: float) -> float:
+        """Height y at the box's centre column, measured across the slant."""
+        return y - slope * box.center[0]
+
     lines: list[list[Digit]] = []
-    extents: list[list[int]] = []
-    for digit in sorted(digits, key=lambda each: each.box.center[1]):
-        centre_y = digit.box.center[1]
+    extents: list[list[float]] = []
+    for digit in sorted(digits, key=lambda each: level(each.box, each.box.center[1])):
+        box = digit.box
+        centre_y = level(box, box.center[1])
         line = next((index for index, (top, bottom) in enumerate(extents) if top <= centre_y <= bottom), None)
         if line is None:
             line = next((index for index, members in enumerate(lines)
                          if any(along_slope(member, digit) for member in members)), None)
+        top, bottom = level(box, box.y), level(box, box.bottom)
         if line is None:
             lines.append([digit])
-            extents.append([digit.box.y, digit.box.bottom])
+            extents.append([top, bottom])
         else:
             lines[line].append(digit)
-            extents[line] = [min(extents[line][0], digit.box.y), max(extents[line][1], digit.box.bottom)]
+            extents[line] = [min(extents[line][0], top), max(extents[line][1], bottom)]
     order = sorted(range(len(lines)), key=lambda index: extents[index][0])
     return [sorted(lines[index], key=lambda each: each.box.x) for index in order]
+
+
+def writing_slant(digits: Sequence[Digit]) -> float:
+    """The slope (pixels down per pixel right) the frame's lines of writing run along, 0 where its digits do
+    not agree on one (see MAX_SLANT_DEG)."""
+    if len(digits) <= MIN_SLANT_PAIRS:  # too few digits for that many neighbour pairs
+        return 0.0
+    x, y, height = np.array([(*digit.box.center, digit.box.h) for digit in digits], np.float64).T
+    along, across = x[None, :] - x[:, None], y[None, :] - y[:, None]
+    ratio = height[None, :] / np.maximum(height[:, None], 1)
+    right = ((along > 0) & (np.abs(across) <= math.tan(math.radians(MAX_SLANT_DEG)) * along)
+             & (ratio >= 0.5) & (ratio <= 2.0))
+    distance = np.where(right, np.hypot(along, across), np.inf)
+    rows = np.flatnonzero(right.any(axis=1))
+    if len(rows) < MIN_SLANT_PAIRS:
+        return 0.0
+    nearest = distance[rows].argmin(axis=1)
+    angles = np.degrees(np.arctan2(across[rows, nearest], along[rows, nearest]))
+    slant = float(np.median(angles))
+    agreeing = int(np.count_nonzero(np.abs(angles - slant) <= SLANT_AGREEMENT_DEG))
+    if agreeing < MIN_SLANT_PAIRS or 2 * agreeing < len(angles):
+        return 0.0
+    return math.tan(math.radians(slant))
 
 
 def along_slope(first: Digit, second: Digit) -> bool:

@@ -10,6 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 PHOTOS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "dev-photos"
 
 
@@ -68,3 +71,14 @@ def leave_one_source_out(photos: list[Photo], runs: dict[str, dict[str, int]]) -
         chosen[source] = best
         errors.update({photo.file: runs[best][photo.file] for photo in held_out})
     return accuracy(photos, errors), chosen
+
+
+def turned(frame: np.ndarray, degrees: float) -> np.ndarray:
+    """The frame turned by `degrees` (counter-clockwise), as a camera's roll turns the page, on a canvas that
+    holds all of it; the corners carry the border's pixels on, as the world around a page would be."""
+    height, width = frame.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = round(width * cos + height * sin), round(width * sin + height * cos)
+    matrix[:, 2] += (new_w - width) / 2, (new_h - height) / 2
+    return cv2.warpAffine(frame, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -1,8 +1,10 @@
 """Digits → lines → numbers, from synthetic boxes."""
 
+import math
+
 import pytest
 
-from camera_digits.grouping import group, group_lines, split_numbers
+from camera_digits.grouping import group, group_lines, split_numbers, writing_slant
 from camera_digits.results import Box, Digit
 
 
@@ -73,3 +75,38 @@ def test_gap_ratio_controls_splitting(gap_ratio, count):
 def test_a_pair_keeps_its_last_grouping_unless_its_gap_clearly_changed(gap_px, were_joined, count):
     line = digits_at((0, 0, 1), (24 + gap_px, 0, 2))
     assert len(split_numbers(line, 0.6, lambda left, right: were_joined)) == count
+
+
+def turned_rows(rows, degrees, spacing_px=120, row_gap_px=200):
+    """Placements of `rows` (lists of digits) written `spacing_px` apart, on a page turned by `degrees` (the
+    rows rise to the right for positive angles, as under a camera rolled counter-clockwise)."""
+    slope = -math.tan(math.radians(degrees))
+    return [(20 + spacing_px * column, 400 + row_gap_px * row + round(slope * spacing_px * column), digit)
+            for row, digits in enumerate(rows) for column, digit in enumerate(digits)]
+
+
+@pytest.mark.parametrize("degrees", [-25, -12, -5, 5, 12, 25])
+def test_a_row_written_far_apart_on_a_turned_page_stays_one_line(degrees):
+    # digits three heights apart: turned by 12° each stands 25 px (0.6 heights) off its neighbour's level
+    lines = group_lines(digits_at(*turned_rows([[1, 2, 3, 4, 5]], degrees)))
+    assert [[digit.digit for digit in line] for line in lines] == [[1, 2, 3, 4, 5]]
+
+
+@pytest.mark.parametrize("degrees", [-12, 12])
+def test_the_rows_of_a_turned_page_are_read_top_row_first(degrees):
+    ordered, numbers = group(digits_at(*turned_rows([[1, 2, 3, 4], [5, 6, 7, 8]], degrees)))
+    assert [digit.digit for digit in ordered] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert len(numbers) == 8  # three heights apart: no two are one number
+
+
+def test_scattered_digits_agree_on_no_slant_and_lines_stay_level():
+    # each digit's nearest neighbour to the right lies another way (27° down, 34° up)
+    digits = digits_at((10, 100, 1), (150, 170, 2), (340, 40, 3))
+    assert writing_slant(digits) == 0.0
+    assert [[digit.digit for digit in line] for line in group_lines(digits)] == [[3], [1], [2]]
+
+
+def test_the_slant_is_the_direction_most_neighbours_agree_on():
+    # a row turned by 10° and one digit off it: the odd direction does not move the median
+    placements = turned_rows([[1, 2, 3, 4, 5]], 10) + [(500, 100, 9)]
+    assert math.degrees(math.atan(-writing_slant(digits_at(*placements)))) == pytest.approx(10, abs=1)
