@@ -14,8 +14,9 @@ scenes hold 70–200 digits each, so a quarter as many are drawn. `--fonts` draw
 in other font files instead of ../shared/data/fonts: hands never trained on (see the README's "Unseen hands").
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
-in and per source repository, the check that every single-digit photo is read right, and the same photos
-turned by ±5° and ±10° as a camera's roll turns a page (in reading order, and ignoring it). Leave one source
+in and per source repository, the check that every single-digit photo is read right, and the same photos as
+another camera would take them: turned by a camera's roll, blurred out of focus (in reading order, and
+ignoring it). Leave one source
 out: a constant chosen on the photos is chosen without a source's photos and measured on them. Save the
 per-photo errors of each candidate setting with --photo-scores-out, then --loso-runs picks, for each source,
 the setting with the fewest errors on the other sources and counts its errors on the source held out.
@@ -44,13 +45,19 @@ from camera_digits.files import write_text_atomic  # noqa: E402
 from camera_digits.grouping import group, group_lines  # noqa: E402
 from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from camera_digits.results import Box, Digit  # noqa: E402
-from tests.photos import (PHOTOS_DIR, Photo, accuracy, by_source, edit_distance, labelled_photos, turned,  # noqa: E402
-                          leave_one_source_out)
+from tests.photos import (PHOTOS_DIR, Photo, accuracy, blurred, by_source, edit_distance,  # noqa: E402
+                          labelled_photos, leave_one_source_out, turned)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
 from tests.stress import STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
 
 PAGE_SHARE = 4  # a page holds as many digits as several scenes of the other classes
-TURNS_DEG = (5, 10)  # the photos are read again turned both ways by each (report_turned_photos)
+# The photos are read again as another camera would take them (report_changed_photos).
+PHOTO_CHANGES = {
+    "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
+    "turned by ±10°": (lambda frame: turned(frame, -10), lambda frame: turned(frame, 10)),
+    "blurred by 0.2 % of the longer side (out of focus)": (lambda frame: blurred(frame, 0.002),),
+    "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
+}
 
 
 class TutorialReader:
@@ -149,20 +156,20 @@ def photo_errors(read, photos: list[Photo], folder: Path, show: bool) -> dict[st
     return errors
 
 
-def report_turned_photos(read, photos: list[Photo], folder: Path) -> None:
-    """The photos turned both ways by each of TURNS_DEG, as a camera's roll turns the page: read in order, and
-    ignoring order (the labels of scattered digits follow level rows, which turning reorders)."""
-    digits = 2 * sum(len(photo.digits) for photo in photos)
+def report_changed_photos(read, photos: list[Photo], folder: Path) -> None:
+    """The photos as another camera would take them (PHOTO_CHANGES): read in order, and ignoring order (the
+    labels of scattered digits follow level rows, which turning reorders)."""
     frames = {photo.file: cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR) for photo in photos}
-    for degrees in TURNS_DEG:
+    for name, changes in PHOTO_CHANGES.items():
         in_order = unordered = 0
         for photo in photos:
-            for angle in (-degrees, degrees):
-                got = "".join(str(digit.digit) for digit in read(turned(frames[photo.file], angle)))
+            for change in changes:
+                got = "".join(str(digit.digit) for digit in read(change(frames[photo.file])))
                 in_order += edit_distance(photo.digits, got)
                 unordered += edit_distance("".join(sorted(photo.digits)), "".join(sorted(got)))
-        print(f"  turned by ±{degrees}° (a camera's roll): {1 - in_order / digits:.4f} in reading order, "
-              f"{1 - unordered / digits:.4f} ignoring order ({in_order} and {unordered} errors in {digits} digits)")
+        digits = len(changes) * sum(len(photo.digits) for photo in photos)
+        print(f"  {name}: {1 - in_order / digits:.4f} in reading order, {1 - unordered / digits:.4f} ignoring "
+              f"order ({in_order} and {unordered} errors in {digits} digits)")
 
 
 def report_photos(photos: list[Photo], errors: dict[str, int]) -> None:
@@ -271,7 +278,7 @@ def main(argv=None) -> int:
     print(f"photos ({args.photos}):")
     errors = {name: photo_errors(read, photos, args.photos, show=name == "ours") for name, read in readers.items()}
     report_photos(photos, errors["ours"])
-    report_turned_photos(our_reader.read, photos, args.photos)
+    report_changed_photos(our_reader.read, photos, args.photos)
     if "tutorial" in errors:
         print(f"  tutorial all in: {accuracy(photos, errors['tutorial']):.4f}; ours - tutorial = "
               f"{accuracy(photos, errors['ours']) - accuracy(photos, errors['tutorial']):+.4f}")

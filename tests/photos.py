@@ -82,3 +82,8 @@ def turned(frame: np.ndarray, degrees: float) -> np.ndarray:
     new_w, new_h = round(width * cos + height * sin), round(width * sin + height * cos)
     matrix[:, 2] += (new_w - width) / 2, (new_h - height) / 2
     return cv2.warpAffine(frame, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def blurred(frame: np.ndarray, share: float) -> np.ndarray:
+    """The frame out of focus: a Gaussian blur whose sigma is `share` of its longer side."""
+    return cv2.GaussianBlur(frame, (0, 0), share * max(frame.shape[:2]))

@@ -4,8 +4,8 @@ Each class draws what the plain scenes (tests/scenes.py) never do: digits of ver
 frame, hair-line pens on large digits and markers on small ones, handwriting fonts as well as MNIST writers,
 touching and overlapping neighbours, letters and punctuation in the same hand, digits cut by the frame edge,
 coloured ballpoint on grey and coloured paper, whole pages of small digits, slanted rules across the digits,
-chalk on a board among words, rotated numbers, blurred 320x240 frames, and a sheet in a room with wood, fabric
-or furniture around it.
+chalk on a board among words, rotated numbers, blurred 320x240 frames, a sheet in a room with wood, fabric
+or furniture around it, and a camera focused past the page.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
@@ -649,6 +649,23 @@ def low_res(rng):
     return cv2.imdecode(cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR), truth
 
 
+def defocus(rng):
+    """A camera focused past the page (a fixed-focus webcam and a sheet held close to it): pen and felt-tip
+    digits 30–120 px tall at 640×480 blurred by 1.2–3 px (twice as much at 1280×720), then the camera's
+    noise and JPEG."""
+    size = any_frame_size(rng)
+    scale = size[0] / 480
+    height = rng.uniform(30, 120) * scale
+    hand = random_hand(rng, stroke=rng.uniform(0.025, 0.08))
+    items = [write(hand, rng, random_digits(rng, 1, 4), height * rng.uniform(0.8, 1.0))
+             for _ in range(int(rng.integers(1, 5)))]
+    sheet = paper(rng, size)
+    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.5)), dark_ink(rng),
+                          "defocus", camera=False)
+    blurred = cv2.GaussianBlur(frame.astype(np.float32) / 255, (0, 0), rng.uniform(1.2, 3.0) * scale)
+    return degrade(rng, blurred), truth
+
+
 def cluttered(rng):
     """A sheet held up to the camera or lying on a desk: it fills 35–85 % of the frame, and around it are
     wood grain, fabric or furniture, which are neither paper nor writing."""
@@ -714,7 +731,7 @@ STRESS_CLASSES = {
     "mixed_sizes": mixed_sizes, "thin_pen": thin_pen, "thick_marker": thick_marker, "fonts": fonts,
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
-    "low_res": low_res, "cluttered": cluttered,
+    "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
 }
 
 

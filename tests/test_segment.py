@@ -173,6 +173,22 @@ def test_specks_dashes_and_blank_frames_give_no_candidates():
     assert found_boxes(np.full((480, 640, 3), 255, np.uint8)) == []
 
 
+def test_a_thin_pen_out_of_focus_is_found():
+    # a camera focused past the page spreads a 1.5 px pen on 60 px digits over 3 px: most of the strokes are
+    # no longer MIN_CONTRAST darker than the paper, yet they stand out from its even white as plainly as ever
+    images, _ = mnist_test()
+    paper = np.ones((300, 640, 3), np.float32) * PAPER
+    x, truth = 40, []
+    for index in DIGITS:
+        truth.append(write_ink(paper, stress.restroke(ink_glyph(images[index], 60), 1.5), x, 120, INK))
+        x = truth[-1][0] + truth[-1][2] + 30
+    strokes = segment.ink_contrast(segment.to_gray(to_frame(paper)), True) > 100
+    frame = to_frame(cv2.GaussianBlur(paper, (0, 0), 3.0))
+    assert np.mean(segment.ink_contrast(segment.to_gray(frame), True)[strokes] >= segment.MIN_CONTRAST) < 0.25
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
 @pytest.mark.parametrize("polarity", ["light", "auto"])
 def test_light_ink_on_dark_board(polarity):
     paper, truth = sheet(DIGITS)

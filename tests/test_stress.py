@@ -34,6 +34,7 @@ GATES = {
     "rotated": (8, 0.94, 0.96),  # 58 of 59, 59 of 59
     "low_res": (8, 0.95, 0.96),  # 63 of 64, 63 of 63
     "cluttered": (16, 0.95, 0.93),  # 150 of 154, 151 of 157
+    "defocus": (24, 0.87, 0.95),  # 92 of 100, 96 of 98
 }
 
 
@@ -72,7 +73,8 @@ def test_truth_boxes_hold_the_ink(name):
             inside = gray[y:y + h, x:x + w]
             around = gray[max(0, y - h // 2):y + h + h // 2, max(0, x - w // 2):x + w + w // 2]
             stands_out = np.median(around) - inside.min() if name != "dark_board" else inside.max() - np.median(around)
-            assert stands_out > 40, f"{name} seed {seed}: no ink in {digit}"
+            # out of focus, a thin pen's darkest pixel is spread over its neighbours: the stroke is fainter
+            assert stands_out > (20 if name == "defocus" else 40), f"{name} seed {seed}: no ink in {digit}"
 
 
 def test_mixed_sizes_mix_sizes_up_to_four_to_one():
