@@ -15,11 +15,11 @@ in other font files instead of ../shared/data/fonts: hands never trained on (see
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
 in and per source repository, the check that every single-digit photo is read right, and the same photos as
-another camera would take them: turned by a camera's roll, blurred out of focus (in reading order, and
-ignoring it). Leave one source
-out: a constant chosen on the photos is chosen without a source's photos and measured on them. Save the
-per-photo errors of each candidate setting with --photo-scores-out, then --loso-runs picks, for each source,
-the setting with the fewest errors on the other sources and counts its errors on the source held out.
+other cameras would take them: turned by a camera's roll, blurred out of focus (in reading order, and
+ignoring it). Leave one source out: a constant chosen on the photos is chosen without a source's photos and
+measured on them. Save the per-photo errors of each candidate setting with --photo-scores-out, then
+--loso-runs picks, for each source, the setting with the fewest errors on the other sources and counts its
+errors on the source held out.
 
 The baseline is the common tutorial pipeline: one global Otsu threshold, external contours, the gray crop
 resized to 28×28 as it is (no inversion, no aspect-preserving fit, no centring), one predict call per crop.
@@ -45,19 +45,12 @@ from camera_digits.files import write_text_atomic  # noqa: E402
 from camera_digits.grouping import group, group_lines  # noqa: E402
 from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from camera_digits.results import Box, Digit  # noqa: E402
-from tests.photos import (PHOTOS_DIR, Photo, accuracy, blurred, by_source, edit_distance,  # noqa: E402
-                          labelled_photos, leave_one_source_out, turned)
+from tests.photos import (CAMERA_CHANGES, PHOTOS_DIR, Photo, accuracy, by_source, edit_distance,  # noqa: E402
+                          labelled_photos, leave_one_source_out)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
 from tests.stress import STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
 
 PAGE_SHARE = 4  # a page holds as many digits as several scenes of the other classes
-# The photos are read again as another camera would take them (report_changed_photos).
-PHOTO_CHANGES = {
-    "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
-    "turned by ±10°": (lambda frame: turned(frame, -10), lambda frame: turned(frame, 10)),
-    "blurred by 0.2 % of the longer side (out of focus)": (lambda frame: blurred(frame, 0.002),),
-    "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
-}
 
 
 class TutorialReader:
@@ -157,10 +150,10 @@ def photo_errors(read, photos: list[Photo], folder: Path, show: bool) -> dict[st
 
 
 def report_changed_photos(read, photos: list[Photo], folder: Path) -> None:
-    """The photos as another camera would take them (PHOTO_CHANGES): read in order, and ignoring order (the
+    """The photos as other cameras would take them (CAMERA_CHANGES): read in order, and ignoring order (the
     labels of scattered digits follow level rows, which turning reorders)."""
     frames = {photo.file: cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR) for photo in photos}
-    for name, changes in PHOTO_CHANGES.items():
+    for name, changes in CAMERA_CHANGES.items():
         in_order = unordered = 0
         for photo in photos:
             for change in changes:

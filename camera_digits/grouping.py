@@ -27,12 +27,16 @@ SLOPE_GAP_RATIO = 0.4
 # A page held askew or a camera's roll turns every line of the frame alike, and digits written far apart then
 # step out of their line's height from one to the next, which no closeness rule can see. The frame's slant is
 # the median direction from each digit to its nearest neighbour on its right (at most MAX_SLANT_DEG off level,
-# half to twice as tall); it counts only where at least MIN_SLANT_PAIRS of those directions, and half of
-# them, lie within SLANT_AGREEMENT_DEG of it (scattered digits point every way). Not tuned: 35° takes in the
-# ±30° a camera's roll may bring, 4° is about how far one hand's baseline wanders.
+# at most NEIGHBOUR_HEIGHT_RATIO times taller or shorter, among the SLANT_WINDOW digits next to its right);
+# it counts only where at least MIN_SLANT_PAIRS of those directions, and half of them, lie within
+# SLANT_AGREEMENT_DEG of it (scattered digits point every way). Not tuned: 35° takes in the ±30° a camera's
+# roll may bring, 4° is about how far one hand's baseline wanders, a digit half as tall is of another line,
+# and a table would need over 64 rows to hide a digit's neighbour in the next column from it.
 MAX_SLANT_DEG = 35.0
 SLANT_AGREEMENT_DEG = 4.0
 MIN_SLANT_PAIRS = 2
+NEIGHBOUR_HEIGHT_RATIO = 2.0
+SLANT_WINDOW = 64
 
 # Whether two neighbours were in one number in the last frame (None: not both shown then).
 WereJoined = Callable[[Digit, Digit], Optional[bool]]
@@ -75,16 +79,20 @@ def writing_slant(digits: Sequence[Digit]) -> float:
     if len(digits) <= MIN_SLANT_PAIRS:  # too few digits for that many neighbour pairs
         return 0.0
     boxes = np.array([(digit.box.x, digit.box.y, digit.box.w, digit.box.h) for digit in digits], np.float64)
+    boxes = boxes[np.argsort(boxes[:, 0] + boxes[:, 2] / 2, kind="stable")]
     x, y, height = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2, boxes[:, 3]
-    along, across = x[None, :] - x[:, None], y[None, :] - y[:, None]
-    ratio = height[None, :] / np.maximum(height[:, None], 1)
-    right = ((along > 0) & (np.abs(across) <= math.tan(math.radians(MAX_SLANT_DEG)) * along)
-             & (ratio >= 0.5) & (ratio <= 2.0))
-    distance = np.where(right, np.hypot(along, across), np.inf)
-    rows = np.flatnonzero(right.any(axis=1))
+    # Left to right, each digit's neighbours on its right are the next ones (the last stands in for those
+    # beyond the end, and is no neighbour of itself).
+    count = len(boxes)
+    beside = np.minimum(np.arange(count)[:, None] + np.arange(1, min(count, SLANT_WINDOW + 1))[None, :], count - 1)
+    along, across = x[beside] - x[:, None], y[beside] - y[:, None]
+    height_ratio = height[beside] / np.maximum(height[:, None], 1)
+    on_right = ((along > 0) & (np.abs(across) <= math.tan(math.radians(MAX_SLANT_DEG)) * along)
+                & (height_ratio >= 1 / NEIGHBOUR_HEIGHT_RATIO) & (height_ratio <= NEIGHBOUR_HEIGHT_RATIO))
+    rows = np.flatnonzero(on_right.any(axis=1))
     if len(rows) < MIN_SLANT_PAIRS:
         return 0.0
-    nearest = distance[rows].argmin(axis=1)
+    nearest = np.where(on_right, np.hypot(along, across), np.inf)[rows].argmin(axis=1)
     angles = np.degrees(np.arctan2(across[rows, nearest], along[rows, nearest])).tolist()
     slant = median(angles)  # statistics' median: numpy's costs microseconds more on a handful of values
     agreeing = sum(abs(angle - slant) <= SLANT_AGREEMENT_DEG for angle in angles)

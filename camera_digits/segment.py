@@ -41,14 +41,17 @@ MIN_CONTRAST = 48             # ink is at least ~19 % darker than the paper arou
 # ... unless the frame is out of focus. A camera focused past the page spreads a pen's stroke, and its core may
 # stay under MIN_CONTRAST although it stands out from the paper as plainly as ever. So where the frame's darkest
 # mark is faint, ink is what reaches INK_PEAK_SHARE of it, but never less than PAPER_NOISE_MARGIN times the
-# paper's own mottle (the contrast 90 % of the frame stays under: most of a frame is paper), nor than
+# paper's own mottle (the contrast PAPER_SHARE of the frame stays under: most of a frame is paper), nor than
 # MIN_FAINT_CONTRAST. On the tune seeds of the defocus scenes 0.25, 0.3 and 0.4 read 513, 514 and 514 of 548
 # digits (none: 490); on the other 14 classes 0.2, 0.25, 0.3, 0.35 and 0.4 read 11 fewer, 4, 11, 8 and 4 more
 # of 8,848 digits, with 20, 16, 9, 9 and 3 fewer false digits than 118. Without the margin, 6 more false
 # digits on wood, fabric and furniture alone and 2 on blank paper (margins of 3 and 4: none; 4 read 3 tune
 # digits more); floors of 16 and 32 read as 24 did.
+# The peak is the frame's darkest pixel: one at least MIN_CONTRAST / INK_PEAK_SHARE dark (a speck, a sheet's edge)
+# keeps the floor at MIN_CONTRAST, where it always was.
 INK_PEAK_SHARE = 0.3
 PAPER_NOISE_MARGIN = 4
+PAPER_SHARE = 0.9
 MIN_FAINT_CONTRAST = 24
 MAX_CONTRAST_THRESHOLD = 110  # Otsu never asks for more than ~43 %: faint pen strokes must survive
 # Chalk's pressure varies along a stroke far more than ink, and bold chalk words lift Otsu's level over
@@ -309,12 +312,14 @@ def threshold_ink(contrast: np.ndarray, max_level: int) -> tuple[np.ndarray, np.
 def ink_floor(contrast: np.ndarray) -> int:
     """The least contrast that may be ink in this frame: MIN_CONTRAST, or less in a frame whose darkest mark
     is faint (INK_PEAK_SHARE of it, but at least PAPER_NOISE_MARGIN times the paper's mottle)."""
+    if contrast.size == 0:
+        return MIN_CONTRAST
     peak = cv2.minMaxLoc(contrast)[1]
     if INK_PEAK_SHARE * peak >= MIN_CONTRAST:
         return MIN_CONTRAST  # most frames: the paper's mottle need not be measured
     sample = contrast[::4]  # every fourth row tells the paper's mottle as well
     histogram = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
-    paper = int(np.searchsorted(np.cumsum(histogram), 0.9 * sample.size))
+    paper = int(np.searchsorted(np.cumsum(histogram), PAPER_SHARE * sample.size))
     return int(np.clip(max(INK_PEAK_SHARE * peak, PAPER_NOISE_MARGIN * paper), MIN_FAINT_CONTRAST, MIN_CONTRAST))
 
 

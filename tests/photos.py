@@ -87,3 +87,12 @@ def turned(frame: np.ndarray, degrees: float) -> np.ndarray:
 def blurred(frame: np.ndarray, share: float) -> np.ndarray:
     """The frame out of focus: a Gaussian blur whose sigma is `share` of its longer side."""
     return cv2.GaussianBlur(frame, (0, 0), share * max(frame.shape[:2]))
+
+
+# The photos as other cameras would take them: per way a camera differs, the changes of a frame that show it.
+CAMERA_CHANGES = {
+    "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
+    "turned by ±10°": (lambda frame: turned(frame, -10), lambda frame: turned(frame, 10)),
+    "blurred by 0.2 % of the longer side (out of focus)": (lambda frame: blurred(frame, 0.002),),
+    "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
+}

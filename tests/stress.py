@@ -651,8 +651,8 @@ def low_res(rng):
 
 def defocus(rng):
     """A camera focused past the page (a fixed-focus webcam and a sheet held close to it): pen and felt-tip
-    digits 30–120 px tall at 640×480 blurred by 1.2–3 px (twice as much at 1280×720), then the camera's
-    noise and JPEG."""
+    digits 24–120 px tall at 640×480 blurred by 1.2–3 px (1.5 times both at 1280×720), then the camera's own
+    blur, noise and JPEG."""
     size = any_frame_size(rng)
     scale = size[0] / 480
     height = rng.uniform(30, 120) * scale

