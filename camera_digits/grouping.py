@@ -53,11 +53,11 @@ def group_lines(digits: Iterable[Digit]) -> list[list[Digit]]:
     digits = list(digits)
     slope = writing_slant(digits)
     # Each digit's height across the slant: how far its centre lies below the line through the frame's origin.
-    levels = {id(digit): digit.box.center[1] - slope * digit.box.center[0] for digit in digits}
+    levels = [digit.box.center[1] - slope * digit.box.center[0] for digit in digits]
     lines: list[list[Digit]] = []
     extents: list[list[float]] = []
-    for digit in sorted(digits, key=lambda each: levels[id(each)]):
-        centre_y = levels[id(digit)]
+    for index in sorted(range(len(digits)), key=levels.__getitem__):
+        digit, centre_y = digits[index], levels[index]
         line = next((index for index, (top, bottom) in enumerate(extents) if top <= centre_y <= bottom), None)
         if line is None:
             line = next((index for index, members in enumerate(lines)
