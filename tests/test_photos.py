@@ -17,10 +17,10 @@ from tests.photos import (CAMERA_CHANGES, PHOTOS_DIR, Photo, accuracy, edit_dist
 # 1 - edit distance / digits measures 0.9975 (1 error in 400 digits, 63 photos); the gate is 0.75 points below.
 MIN_PHOTO_ACCURACY = 0.99
 # The photos as other cameras would take them (tests/photos.py CAMERA_CHANGES), each gated 0.75 points below
-# what it measures. Turned by ±10°, as a camera's roll turns the page: 0.9525 in reading order (38 errors in 800
+# what it measures. Turned by ±10°, as a camera's roll turns the page: 0.9663 in reading order (27 errors in 800
 # digits; the labels of scattered digits follow level rows, which turning reorders).
 TURNED = "turned by ±10°"
-MIN_TURNED_ACCURACY = 0.945
+MIN_TURNED_ACCURACY = 0.9588
 # Blurred by 0.3 % of their longer side, as a camera focused past the page: 0.9100 (36 errors in 400 digits).
 BLURRED = "blurred by 0.3 %"
 MIN_BLURRED_ACCURACY = 0.9025

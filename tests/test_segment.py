@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_digits import segment
+from camera_digits import lines, segment
 from tests import stress
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.stress import render_stress
@@ -362,6 +362,21 @@ def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
     boxes = found_boxes(to_frame(paper))
     assert matched(truth, boxes) == len(truth)
     assert len(boxes) == len(truth)
+
+
+@pytest.mark.parametrize("degrees", [-11, 11])
+def test_ruled_lines_turned_past_the_usual_slant_are_still_found(degrees):
+    # a camera's roll turns a ruled page further than a page is held askew: every digit still comes out whole
+    paper = np.ones((480, 640, 3), np.float32) * PAPER
+    slope = np.tan(np.radians(degrees))
+    for y in range(-200, 700, 28):
+        cv2.line(paper, (0, y), (639, int(y + 639 * slope)), (0.5, 0.45, 0.45), 1, cv2.LINE_AA)
+    paper, truth = sheet(DIGITS, height_px=50, background=paper, size=(480, 640))
+    frame = to_frame(paper)
+    faint = cv2.threshold(segment.ink_contrast(segment.to_gray(frame), True), lines.LINE_CONTRAST - 1, 255,
+                          cv2.THRESH_BINARY)[1]
+    assert lines.ruling_slant(faint) == pytest.approx(degrees, abs=1)
+    assert matched(truth, found_boxes(frame)) == len(truth)
 
 
 def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
