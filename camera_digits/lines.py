@@ -36,7 +36,7 @@ MIN_SLANT_DEG = 1.0           # ... when they run further off than the level sea
 # runs 4.7 px a row step); only a slant beyond MAX_SLANT_DEG is taken from that search. The dev photos turned
 # by -10° read 93.3 -> 96.0 % in reading order (two pages of ruled paper), and 100 tune scenes of each of
 # eight classes and the plain ones the same. Searched so throughout, rulings up to 8° lost 4 of 1,093 tune
-# digits.
+# digits. A page without rules pays for it: 0.10 ms a 10-digit frame (benchmarks/latency.py's plain paper).
 WIDE_SLANT_DEG = 12.0
 WIDE_SLANT_RUN_PX = 3
 TURNED_LINE_GROWTH_PX = 1     # a turned line is this much wider: on the slanted-rules tune scenes 94.9 % read
@@ -124,30 +124,37 @@ def ruling_slant(faint: np.ndarray) -> float:
     """The angle in degrees (within ±MAX_SLANT_DEG, or beyond it up to ±WIDE_SLANT_DEG where there is none
     within) of the longest straight faint marks running about horizontally, found by a Hough transform on a
     LINE_SQUEEZE times smaller copy; 0 if there are none.
-    """
-    small = cv2.threshold(shrink(faint, LINE_SQUEEZE), SLANT_COVERAGE - 1, 255, cv2.THRESH_BINARY)[1]
-    degrees = strongest_slant(small, SLANT_RUN_PX, MAX_SLANT_DEG)
-    if degrees is None:
-        wider = strongest_slant(small, WIDE_SLANT_RUN_PX, WIDE_SLANT_DEG)
-        degrees = wider if wider is not None and abs(wider) > MAX_SLANT_DEG else None
-    return 0.0 if degrees is None else degrees
-
-
-def strongest_slant(small: np.ndarray, run_px: int, max_degrees: float) -> float | None:
-    """The slant in degrees (within ±`max_degrees`) of the long straight marks of a squeezed binary copy
-    `small`, marks voting where they run `run_px` along a row; None unless two or more are found.
 
     A ruling is several parallel lines: the median angle of the strongest few is its slant.
     """
+    small = cv2.threshold(shrink(faint, LINE_SQUEEZE), SLANT_COVERAGE - 1, 255, cv2.THRESH_BINARY)[1]
+    votes = max(MIN_LINE_LENGTH_PX // LINE_SQUEEZE, small.shape[1] // 2)
     # Only runs along the row can vote: vertical grid lines and most strokes leave, halving the Hough's work.
-    runs = cv2.erode(small, rect(run_px, 1))
-    slant = np.deg2rad(max_degrees)
-    found = cv2.HoughLines(runs, 1, np.deg2rad(SLANT_STEP_DEG),
-                           max(MIN_LINE_LENGTH_PX // LINE_SQUEEZE, small.shape[1] // 2),
+    runs = cv2.erode(small, rect(SLANT_RUN_PX, 1))
+    slant = np.deg2rad(MAX_SLANT_DEG)
+    found = cv2.HoughLines(runs, 1, np.deg2rad(SLANT_STEP_DEG), votes,
                            min_theta=np.pi / 2 - slant, max_theta=np.pi / 2 + slant)
-    if found is None or len(found) < 2:
-        return None
-    return float(np.rad2deg(np.median(found[:5, 0, 1])) - 90.0)
+    if found is not None and len(found) >= 2:
+        return float(np.rad2deg(np.median(found[:5, 0, 1])) - 90.0)
+    return wide_slant(cv2.erode(small, rect(WIDE_SLANT_RUN_PX, 1)), votes)
+
+
+def wide_slant(runs: np.ndarray, votes: int) -> float:
+    """The angle in degrees of the strongest few long straight marks of `runs` between MAX_SLANT_DEG and
+    WIDE_SLANT_DEG off level, on either side (two narrow searches cost a third of one across the whole
+    range); 0 if there are fewer than two."""
+    found = []
+    for low, high in ((-WIDE_SLANT_DEG, -MAX_SLANT_DEG), (MAX_SLANT_DEG, WIDE_SLANT_DEG)):
+        band = cv2.HoughLinesWithAccumulator(runs, 1, np.deg2rad(SLANT_STEP_DEG), votes,
+                                             min_theta=np.pi / 2 + np.deg2rad(low),
+                                             max_theta=np.pi / 2 + np.deg2rad(high))
+        if band is not None:
+            found.append(band.reshape(-1, 3))  # rho, theta, votes
+    found = np.concatenate(found) if found else np.zeros((0, 3), np.float32)
+    if len(found) < 2:
+        return 0.0
+    strongest = found[np.argsort(-found[:, 2], kind="stable")[:5]]
+    return float(np.rad2deg(np.median(strongest[:, 1])) - 90.0)
 
 
 def rotations(shape: tuple[int, int], degrees: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
