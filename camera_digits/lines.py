@@ -31,12 +31,13 @@ LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line
 BRIDGE_PX = 11
 MAX_SLANT_DEG = 8.0           # ruled lines are searched for up to this far off level (a page held askew)
 MIN_SLANT_DEG = 1.0           # ... when they run further off than the level search's LINE_TILT_PX drift allows
-# Where no ruling is found within MAX_SLANT_DEG, one is searched for up to WIDE_SLANT_DEG (a camera's roll
-# turns a page further), a mark voting wherever it runs WIDE_SLANT_RUN_PX along the squeezed row (a 12° line
-# runs 4.7 px a row step); only a slant beyond MAX_SLANT_DEG is taken from that search. The dev photos turned
-# by -10° read 93.3 -> 96.0 % in reading order (two pages of ruled paper), and 100 tune scenes of each of
-# eight classes and the plain ones the same. Searched so throughout, rulings up to 8° lost 4 of 1,093 tune
-# digits. A page without rules pays for it: 0.10 ms a 10-digit frame (benchmarks/latency.py's plain paper).
+# Where no ruling is found within MAX_SLANT_DEG, one is searched for between it and WIDE_SLANT_DEG on either
+# side (a camera's roll turns a page further), a mark voting wherever it runs WIDE_SLANT_RUN_PX along the
+# squeezed row (a 12° line runs 4.7 px a row step). The dev photos turned by -10° read 93.3 -> 96.0 % in
+# reading order (two pages of ruled paper), and 100 tune scenes of each of eight classes and the plain ones
+# the same. One search up to 12° with such runs on every page lost 4 of 1,093 tune digits on rulings within
+# 8°. A page without rules pays for the wider search: 0.10 ms a 10-digit frame (benchmarks/latency.py's plain
+# paper).
 WIDE_SLANT_DEG = 12.0
 WIDE_SLANT_RUN_PX = 3
 TURNED_LINE_GROWTH_PX = 1     # a turned line is this much wider: on the slanted-rules tune scenes 94.9 % read

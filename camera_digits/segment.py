@@ -564,8 +564,8 @@ def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> b
     height, width = gray.shape
     left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)
     right, bottom = min(width, x + w + RING_OUTER_PX), min(height, y + h + RING_OUTER_PX)
-    window_labels = labels[top:bottom, left:right]  # a neighbour reaching into the window is ring, not mark
-    mask = (window_labels == group[0] if len(group) == 1 else np.isin(window_labels, group)).view(np.uint8)
+    # A neighbour reaching into the window is ring, not mark.
+    mask = digit_mask(labels, np.array([left, top, right - left, bottom - top]), group)
     ring = cv2.subtract(cv2.dilate(mask, RING_OUTER), cv2.dilate(mask, RING_INNER))
     ring_px = cv2.countNonZero(ring)
     if ring_px == 0:

@@ -38,34 +38,36 @@ def require_photos(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def readings():
-    """(photo, digits read in order) for every labelled photo."""
+def photo_frames():
+    """(photo, BGR frame) for every labelled photo, read from disk once for the module."""
     folder = require_photos(PHOTOS_DIR)
-    recognizer = DigitRecognizer.load()
-    results = []
-    for photo in labelled_photos(folder):
-        frame = cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR)
-        results.append((photo, "".join(str(digit.digit) for digit in recognizer.recognize(frame).digits)))
-    return results
+    return [(photo, cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR)) for photo in labelled_photos(folder)]
 
 
 @pytest.fixture(scope="module")
-def changed_readings():
+def read_digits():
+    """The shipped recognizer as a function: frame → the digits it reads, in order, as a string."""
+    recognizer = DigitRecognizer.load()
+    return lambda frame: "".join(str(digit.digit) for digit in recognizer.recognize(frame).digits)
+
+
+@pytest.fixture(scope="module")
+def readings(photo_frames, read_digits):
+    """(photo, digits read in order) for every labelled photo."""
+    return [(photo, read_digits(frame)) for photo, frame in photo_frames]
+
+
+@pytest.fixture(scope="module")
+def changed_readings(photo_frames, read_digits):
     """{change: 1 - edit distance / digits} over every labelled photo changed as TURNED and BLURRED say, and
     the photos it misread."""
-    folder = require_photos(PHOTOS_DIR)
-    recognizer = DigitRecognizer.load()
-    photos = labelled_photos(folder)
-    frames = {photo.file: cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR) for photo in photos}
     results = {}
     for name in (TURNED, BLURRED):
-        errors, misread = 0, []
-        for photo in photos:
-            for change in CAMERA_CHANGES[name]:
-                got = "".join(str(digit.digit) for digit in recognizer.recognize(change(frames[photo.file])).digits)
-                errors += edit_distance(photo.digits, got)
-                misread += [f"{photo.file}: {got}"] if got != photo.digits else []
-        digits = len(CAMERA_CHANGES[name]) * sum(len(photo.digits) for photo in photos)
+        read = [(photo, read_digits(change(frame)))
+                for photo, frame in photo_frames for change in CAMERA_CHANGES[name]]
+        errors = sum(edit_distance(photo.digits, got) for photo, got in read)
+        digits = sum(len(photo.digits) for photo, _ in read)
+        misread = [f"{photo.file}: {got}" for photo, got in read if got != photo.digits]
         results[name] = (1 - errors / max(digits, 1), misread)
     return results
 

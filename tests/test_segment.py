@@ -352,13 +352,19 @@ def test_a_short_stroke_broken_off_a_digit_joins_it():
     assert x + w >= 133
 
 
-@pytest.mark.parametrize("degrees", [-6, 4, 7])
-def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
+def slanted_rules(degrees, left_ends=range(-120, 600, 28)):
+    """480×640 paper ruled with 1 px lines at `degrees` off level, starting from rows `left_ends` of its left
+    edge."""
     paper = np.ones((480, 640, 3), np.float32) * PAPER
     slope = np.tan(np.radians(degrees))
-    for y in range(-120, 600, 28):
+    for y in left_ends:
         cv2.line(paper, (0, y), (639, int(y + 639 * slope)), (0.5, 0.45, 0.45), 1, cv2.LINE_AA)
-    paper, truth = sheet(DIGITS, height_px=50, background=paper, size=(480, 640))
+    return paper
+
+
+@pytest.mark.parametrize("degrees", [-6, 4, 7])
+def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
+    paper, truth = sheet(DIGITS, height_px=50, background=slanted_rules(degrees), size=(480, 640))
     boxes = found_boxes(to_frame(paper))
     assert matched(truth, boxes) == len(truth)
     assert len(boxes) == len(truth)
@@ -367,11 +373,8 @@ def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
 @pytest.mark.parametrize("degrees", [-11, 11])
 def test_ruled_lines_turned_past_the_usual_slant_are_still_found(degrees):
     # a camera's roll turns a ruled page further than a page is held askew: every digit still comes out whole
-    paper = np.ones((480, 640, 3), np.float32) * PAPER
-    slope = np.tan(np.radians(degrees))
-    for y in range(-200, 700, 28):
-        cv2.line(paper, (0, y), (639, int(y + 639 * slope)), (0.5, 0.45, 0.45), 1, cv2.LINE_AA)
-    paper, truth = sheet(DIGITS, height_px=50, background=paper, size=(480, 640))
+    background = slanted_rules(degrees, range(-200, 700, 28))
+    paper, truth = sheet(DIGITS, height_px=50, background=background, size=(480, 640))
     frame = to_frame(paper)
     faint = cv2.threshold(segment.ink_contrast(segment.to_gray(frame), True), lines.LINE_CONTRAST - 1, 255,
                           cv2.THRESH_BINARY)[1]
