@@ -89,10 +89,18 @@ def blurred(frame: np.ndarray, share: float) -> np.ndarray:
     return cv2.GaussianBlur(frame, (0, 0), share * max(frame.shape[:2]))
 
 
+def washed_out(frame: np.ndarray, share: float) -> np.ndarray:
+    """The frame over-exposed or in glare: its contrast pressed to `share` of itself about its mean."""
+    mean = float(frame.mean())
+    return np.clip(mean + (frame.astype(np.float32) - mean) * share + 0.5, 0, 255).astype(np.uint8)
+
+
 # The photos as other cameras would take them: per way a camera differs, the changes of a frame that show it.
 CAMERA_CHANGES = {
     "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
     "turned by ±10°": (lambda frame: turned(frame, -10), lambda frame: turned(frame, 10)),
     "blurred by 0.2 % of the longer side (out of focus)": (lambda frame: blurred(frame, 0.002),),
     "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
+    "washed out to 40 % of their contrast (over-exposed, glare)": (lambda frame: washed_out(frame, 0.4),),
+    "washed out to 25 %": (lambda frame: washed_out(frame, 0.25),),
 }

@@ -666,6 +666,22 @@ def defocus(rng):
     return degrade(rng, blurred), truth
 
 
+def washed_out(rng):
+    """A washed-out frame (a camera exposing for a bright room, glare on the sheet, a pencil or a pen running
+    dry): digits 20–100 px tall at 640×480 (1.5 times at 1280×720) on a page whose contrast is pressed to
+    20–50 % of itself about its mean, then the camera's blur, noise and JPEG."""
+    size = any_frame_size(rng)
+    heights = rng.uniform(20, 100, int(rng.integers(2, 6))) * size[0] / 480
+    hand = random_hand(rng)
+    items = [write(hand, rng, random_digits(rng, 1, 4), height) for height in heights]
+    sheet = paper(rng, size)
+    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(heights.min() * 0.5)), dark_ink(rng),
+                          "washed_out", camera=False)
+    image = frame.astype(np.float32) / 255
+    mean = float(image.mean())
+    return degrade(rng, mean + (image - mean) * rng.uniform(0.2, 0.5)), truth
+
+
 def cluttered(rng):
     """A sheet held up to the camera or lying on a desk: it fills 35–85 % of the frame, and around it are
     wood grain, fabric or furniture, which are neither paper nor writing."""
@@ -732,6 +748,7 @@ STRESS_CLASSES = {
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
+    "washed_out": washed_out,
 }
 
 

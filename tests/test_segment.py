@@ -7,6 +7,7 @@ import pytest
 from camera_digits import lines, segment
 from tests import stress
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
+from tests.photos import washed_out
 from tests.stress import render_stress
 
 PAPER = np.float32([0.92, 0.9, 0.88])
@@ -185,6 +186,30 @@ def test_a_thin_pen_out_of_focus_is_found():
     strokes = segment.ink_contrast(segment.to_gray(to_frame(paper)), True) > 100
     frame = to_frame(cv2.GaussianBlur(paper, (0, 0), 3.0))
     assert np.mean(segment.ink_contrast(segment.to_gray(frame), True)[strokes] >= segment.MIN_CONTRAST) < 0.25
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_a_washed_out_close_up_of_a_bold_number_is_found():
+    # three bold digits fill the frame: their ink covers more than a tenth of it, and must not be taken for
+    # the paper's mottle, which would hold the ink floor above the faint ink
+    paper, truth = sheet(DIGITS[:3], height_px=150, gap_px=20, size=(240, 480))
+    paper = cv2.erode(paper, np.ones((7, 7), np.uint8))  # a marker's stroke
+    frame = washed_out(to_frame(paper), 0.2)
+    contrast = segment.ink_contrast(segment.to_gray(frame), True)
+    assert contrast.max() < segment.MIN_CONTRAST / segment.INK_PEAK_SHARE and np.mean(contrast > 24) > 0.1
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_digits_in_a_shadow_beside_digits_in_the_light_are_found_in_a_washed_out_frame():
+    # Otsu's level among the ink parts the digits in the light from the fainter ones in the shadow
+    paper, truth = sheet(DIGITS)
+    paper[:, :300] *= 0.6  # a shadow over the first digits
+    frame = washed_out(to_frame(paper), 0.25)
+    contrast = segment.ink_contrast(segment.to_gray(frame), True)
+    assert contrast.max() < segment.MIN_CONTRAST / segment.INK_PEAK_SHARE
+    assert contrast[:, :300].max() < 0.9 * contrast.max()  # the shadowed digits are the fainter
     boxes = found_boxes(frame)
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 

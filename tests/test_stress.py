@@ -30,11 +30,12 @@ GATES = {
     "colour_ink": (8, 0.92, 0.95),  # 48 of 51, 49 of 49
     "page": (2, 0.98, 0.98),  # 205 of 207, 206 of 208
     "slanted_rules": (8, 0.90, 0.93),  # 40 of 42, 40 of 41
-    "dark_board": (8, 0.93, 0.89),  # 59 of 62, 59 of 63
+    "dark_board": (8, 0.95, 0.89),  # 61 of 62, 61 of 65
     "rotated": (8, 0.94, 0.96),  # 58 of 59, 59 of 59
     "low_res": (8, 0.95, 0.96),  # 63 of 64, 63 of 63
     "cluttered": (16, 0.95, 0.93),  # 150 of 154, 151 of 157
     "defocus": (24, 0.87, 0.95),  # 92 of 100, 96 of 98
+    "washed_out": (24, 0.92, 0.97),  # 212 of 224, 215 of 218
 }
 
 
@@ -73,8 +74,10 @@ def test_truth_boxes_hold_the_ink(name):
             inside = gray[y:y + h, x:x + w]
             around = gray[max(0, y - h // 2):y + h + h // 2, max(0, x - w // 2):x + w + w // 2]
             stands_out = np.median(around) - inside.min() if name != "dark_board" else inside.max() - np.median(around)
-            # out of focus, a thin pen's darkest pixel is spread over its neighbours: the stroke is fainter
-            assert stands_out > (20 if name == "defocus" else 40), f"{name} seed {seed}: no ink in {digit}"
+            # out of focus, a thin pen's darkest pixel is spread over its neighbours, and washed out, all ink is
+            # pressed toward the paper: the stroke is fainter
+            faint = name in ("defocus", "washed_out")
+            assert stands_out > (20 if faint else 40), f"{name} seed {seed}: no ink in {digit}"
 
 
 def test_mixed_sizes_mix_sizes_up_to_four_to_one():
