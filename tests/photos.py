@@ -95,6 +95,25 @@ def washed_out(frame: np.ndarray, share: float) -> np.ndarray:
     return np.clip(mean + (frame.astype(np.float32) - mean) * share + 0.5, 0, 255).astype(np.uint8)
 
 
+def under_glare(frame: np.ndarray, strength: float = 0.6) -> np.ndarray:
+    """The frame under a glare spot (a lamp on glossy paper): white light added up to `strength` at its centre,
+    right of the middle and above it, falling off over a quarter of the longer side."""
+    height, width = frame.shape[:2]
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    radius = 0.25 * max(height, width)
+    light = strength * np.exp(-((columns - 0.6 * width) ** 2 + (rows - 0.4 * height) ** 2) / (2 * radius ** 2))
+    return np.clip(frame * (1 - light[..., None]) + 255 * light[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
+def hard_shadow(frame: np.ndarray, darkness: float = 0.5) -> np.ndarray:
+    """The frame with a sharp-edged shadow (a phone or a hand under a point light) over its right part, the
+    light there `darkness` of the rest, its edge leaning by 0.3 of the height."""
+    height, width = frame.shape[:2]
+    rows, columns = np.mgrid[0:height, 0:width]
+    shade = np.where(columns > 0.45 * width + 0.3 * (rows - height / 2), darkness, 1.0).astype(np.float32)
+    return np.clip(frame * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
 # The photos as other cameras would take them: per way a camera differs, the changes of a frame that show it.
 CAMERA_CHANGES = {
     "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
@@ -103,4 +122,6 @@ CAMERA_CHANGES = {
     "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
     "washed out to 40 % of their contrast (over-exposed, glare)": (lambda frame: washed_out(frame, 0.4),),
     "washed out to 25 %": (lambda frame: washed_out(frame, 0.25),),
+    "under a glare spot": (under_glare,),
+    "under a hard shadow's edge": (hard_shadow,),
 }

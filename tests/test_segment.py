@@ -6,8 +6,8 @@ import pytest
 
 from camera_digits import lines, segment
 from tests import stress
-from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.photos import washed_out
+from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.stress import render_stress
 
 PAPER = np.float32([0.92, 0.9, 0.88])
@@ -174,6 +174,13 @@ def test_specks_dashes_and_blank_frames_give_no_candidates():
     assert found_boxes(np.full((480, 640, 3), 255, np.uint8)) == []
 
 
+@pytest.mark.parametrize("size", [(1, 1), (3, 5), (7, 6), (9, 13)])
+def test_frames_of_a_few_pixels_are_segmented_without_error(size):
+    rng = np.random.default_rng(0)
+    for polarity in ("dark", "light", "auto"):
+        assert found_boxes(rng.integers(0, 256, (*size, 3), dtype=np.uint8), polarity) == []
+
+
 def test_a_thin_pen_out_of_focus_is_found():
     # a camera focused past the page spreads a 1.5 px pen on 60 px digits over 3 px: most of the strokes are
     # no longer MIN_CONTRAST darker than the paper, yet they stand out from its even white as plainly as ever
@@ -202,6 +209,17 @@ def test_a_washed_out_close_up_of_a_bold_number_is_found():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def test_a_pencil_under_a_tenth_of_black_on_clean_paper_is_found():
+    # the ink's darkest reaches only ~7 % of black: under the floor of 24 that faint frames had, yet many times
+    # the mottle of clean paper
+    paper, truth = sheet(DIGITS, background=np.ones((300, 640, 3), np.float32) * 0.8)
+    frame = washed_out(to_frame(paper), 0.08)
+    contrast = segment.ink_contrast(segment.to_gray(frame), True)
+    assert 12 < contrast.max() < 24
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
 def test_digits_in_a_shadow_beside_digits_in_the_light_are_found_in_a_washed_out_frame():
     # Otsu's level among the ink parts the digits in the light from the fainter ones in the shadow
     paper, truth = sheet(DIGITS)
@@ -211,6 +229,30 @@ def test_digits_in_a_shadow_beside_digits_in_the_light_are_found_in_a_washed_out
     assert contrast.max() < segment.MIN_CONTRAST / segment.INK_PEAK_SHARE
     assert contrast[:, :300].max() < 0.9 * contrast.max()  # the shadowed digits are the fainter
     boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_digits_under_glare_beside_digits_in_plain_light_are_found():
+    # glare adds light to the paper and the ink alike: the digits under it keep half their contrast, and
+    # Otsu's level among all the ink, set by the digits in plain light, is over them
+    paper, truth = sheet(DIGITS)
+    rows, columns = np.mgrid[0:paper.shape[0], 0:paper.shape[1]].astype(np.float32)
+    glare = (0.6 * np.exp(-((columns - 480) ** 2 + (rows - 150) ** 2) / (2 * 110.0 ** 2)))[..., None]
+    frame = to_frame(paper * (1 - glare) + glare)
+    contrast = segment.ink_contrast(segment.to_gray(frame), True)
+    assert contrast[:, 400:].max() < 0.5 * contrast[:, :300].max()
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_a_sheet_edge_down_the_frame_does_not_take_the_digits_beside_it():
+    # an edge nearly as tall as the frame cannot be a digit, nor a piece of one: merged with the digit beside
+    # it, and that one with the next, it took them all out of the reading
+    paper, truth = sheet(DIGITS[:4], height_px=110)
+    rows = np.arange(paper.shape[0])
+    edge = np.stack([truth[0][0] - 12 + 4 * np.sin(rows / 25.0), rows], axis=1).round().astype(np.int32)
+    cv2.polylines(paper, [edge], False, tuple(float(value) for value in INK), 2)
+    boxes = found_boxes(to_frame(paper))
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
