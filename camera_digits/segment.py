@@ -355,8 +355,8 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
 
 def glare_levels(contrast: np.ndarray, lit: np.ndarray, floor: float, level: float) -> np.ndarray:
     """uint8 (h, w), the contrast's size: the level a mark must pass somewhere to be kept, Otsu's `level`, or
-    where the paper is `lit` (uint8 at 1/4 size, 255 = lit) GLARE_LEVEL_SHARE of the darkest ink within
-    GLARE_WINDOW of it, but never less than the `floor`."""
+    where the paper is `lit` (uint8 at 1/4 size, 255 = lit) GLARE_LEVEL_SHARE of the darkest ink in the
+    square around it whose side is GLARE_WINDOW of the frame's shorter side, but never less than the `floor`."""
     height, width = contrast.shape
     small_height, small_width = lit.shape
     # The darkest ink of each 4×4 block, then the darkest within the window around it.
