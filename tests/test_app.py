@@ -307,6 +307,12 @@ def test_camera_loss_mid_run_stops_cleanly_with_outputs_finalized(model_path, mo
     assert len(DyingCamera.made) > 1 and all(camera.released for camera in DyingCamera.made)
 
 
+def interrupts_as_in_a_terminal() -> None:
+    """Run in the child before the app starts: a shell starts its background jobs with SIGINT ignored, the
+    child inherits that, and Python then installs no Ctrl-C handler. A terminal's Ctrl-C is what is tested."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("send, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_and_terminate_finalize_the_recording(model_path, tmp_path, send, exit_code):
@@ -315,7 +321,8 @@ def test_interrupt_and_terminate_finalize_the_recording(model_path, tmp_path, se
     output, readings = tmp_path / "out.mp4", tmp_path / "out.jsonl"
     command = [sys.executable, "run_camera.py", "--device", str(video), "--headless", "--model", model_path,
                "--output", str(output), "--json", str(readings)]
-    process = subprocess.Popen(command, cwd=REPO_DIR, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=REPO_DIR, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=interrupts_as_in_a_terminal)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not readings.exists() or len(readings.read_text().splitlines()) < 5):
         time.sleep(0.05)
