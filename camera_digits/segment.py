@@ -288,14 +288,14 @@ def contrast_to_paper(ink_gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
 
 
 def threshold_ink(contrast: np.ndarray, max_level: float,
-                  lit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  paper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink components from the contrast image, by hysteresis, without ruled or grid lines.
 
     Every mark above the frame's ink floor is a candidate; lines are removed from the candidates (where they are most
     complete), then a mark is kept whole if some of it passes Otsu's level computed among the candidate
-    pixels (at most `max_level`, and in a faint frame FAINT_LEVEL_SHARE of its darkest mark; where the paper
-    is `lit`, a uint8 mask at 1/4 size from lit_paper, the level glare_levels gives). Faint edges of real
-    strokes survive; faint marks alone (paper texture, show-through) do not.
+    pixels (at most `max_level`, and in a faint frame FAINT_LEVEL_SHARE of its darkest mark; given the
+    `paper` (paper_level), where glare lifts it the level glare_levels gives). Faint edges of real strokes
+    survive; faint marks alone (paper texture, show-through) do not.
     Specks, solid blobs, the leftovers of lines and marks on the texture around a sheet (texture_mask) are
     dropped too.
 
@@ -303,7 +303,8 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
     kept) and their rows of (x, y, w, h, area) as cv2.connectedComponentsWithStats gives them (dropped
     components have area 0).
     """
-    floor = ink_floor(contrast)
+    peak = cv2.minMaxLoc(contrast)[1] if contrast.size else 0.0  # the frame's darkest mark
+    floor = ink_floor(contrast, peak)
     _, weak = cv2.threshold(contrast, floor - 1, 255, cv2.THRESH_BINARY)
     if not cv2.hasNonZero(weak):
         return no_ink(weak.shape)  # blank paper: no lines to look for
@@ -329,11 +330,12 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
         return no_ink(weak.shape)
     otsu, _ = cv2.threshold(candidates.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if floor < MIN_CONTRAST:  # a faint frame
-        max_level = max(floor, min(max_level, FAINT_LEVEL_SHARE * cv2.minMaxLoc(contrast)[1]))
+        max_level = max(floor, min(max_level, FAINT_LEVEL_SHARE * peak))
     level = float(np.clip(otsu, floor, max_level))
     cleaned = remove_lines(weak, removable, rulings.horizontal, rulings.vertical)
     count, labels = labelled_components(cleaned)
-    if lit is not None and level > floor and cv2.hasNonZero(lit):
+    lit = lit_paper(paper) if paper is not None and level > floor else None
+    if lit is not None and cv2.hasNonZero(lit):
         strong = cv2.compare(contrast, glare_levels(contrast, lit, floor, level), cv2.CMP_GT)
     else:
         strong = cv2.compare(contrast, level, cv2.CMP_GT)
@@ -379,13 +381,12 @@ def lit_paper(paper: np.ndarray) -> np.ndarray:
     return np.where(paper >= median + GLARE_PAPER_MARGIN, 255, 0).astype(np.uint8)
 
 
-def ink_floor(contrast: np.ndarray) -> int:
+def ink_floor(contrast: np.ndarray, peak: float) -> int:
     """The least contrast that may be ink in this frame: MIN_CONTRAST, or less in a frame whose darkest mark
-    is faint (INK_PEAK_SHARE of it, but at least PAPER_NOISE_MARGIN times the mottle of the paper, which is
-    what is fainter than that)."""
+    (`peak`, the greatest contrast) is faint (INK_PEAK_SHARE of it, but at least PAPER_NOISE_MARGIN times the
+    mottle of the paper, which is what is fainter than that)."""
     if contrast.size == 0:
         return MIN_CONTRAST
-    peak = cv2.minMaxLoc(contrast)[1]
     if INK_PEAK_SHARE * peak >= MIN_CONTRAST:
         return MIN_CONTRAST  # most frames: the paper's mottle need not be measured
     sample = contrast[::4]  # every fourth row tells the paper's mottle as well
@@ -706,7 +707,7 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     paper = paper_level(ink_gray)
     contrast = contrast_to_paper(ink_gray, paper)
     # Chalk is read at Otsu's level everywhere: its smudges and faint words would pass a level relaxed for glare.
-    labels, kept, stats = (threshold_ink(contrast, MAX_CONTRAST_THRESHOLD, lit_paper(paper)) if dark
+    labels, kept, stats = (threshold_ink(contrast, MAX_CONTRAST_THRESHOLD, paper) if dark
                            else threshold_ink(contrast, MAX_CHALK_CONTRAST_THRESHOLD))
     ids, boxes = components(stats, labels.shape[0])
     groups, merged = merge_fragments(boxes)
