@@ -114,6 +114,13 @@ def hard_shadow(frame: np.ndarray, darkness: float = 0.5) -> np.ndarray:
     return np.clip(frame * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
+def dimmed(frame: np.ndarray, light: float = 0.35, noise: float = 6.0) -> np.ndarray:
+    """The frame from a camera in a dim room: its light `light` of full, with sensor noise of `noise` gray
+    levels per channel (the same noise for every frame of a size, so a reading can be repeated)."""
+    grain = np.random.default_rng(0).normal(0, noise, frame.shape).astype(np.float32)
+    return np.clip(frame * np.float32(light) + grain + 0.5, 0, 255).astype(np.uint8)
+
+
 # The photos as other cameras would take them: per way a camera differs, the changes of a frame that show it.
 CAMERA_CHANGES = {
     "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
@@ -124,4 +131,5 @@ CAMERA_CHANGES = {
     "washed out to 25 %": (lambda frame: washed_out(frame, 0.25),),
     "under a glare spot": (under_glare,),
     "under a hard shadow's edge": (hard_shadow,),
+    "dimmed to 35 % with sensor noise (a dim room)": (dimmed,),
 }

@@ -5,7 +5,7 @@ frame, hair-line pens on large digits and markers on small ones, handwriting fon
 touching and overlapping neighbours, letters and punctuation in the same hand, digits cut by the frame edge,
 coloured ballpoint on grey and coloured paper, whole pages of small digits, slanted rules across the digits,
 chalk on a board among words, rotated numbers, blurred 320x240 frames, a sheet in a room with wood, fabric
-or furniture around it, and a camera focused past the page.
+or furniture around it, a camera focused past the page, a washed-out frame and a webcam in a dim room.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
@@ -682,6 +682,22 @@ def washed_out(rng):
     return degrade(rng, mean + (image - mean) * rng.uniform(0.2, 0.5)), truth
 
 
+def dim_light(rng):
+    """A webcam in a dim room: ballpoint digits 20–80 px tall at 640×480 (1.5 times at 1280×720), their stroke
+    3–7 % of their height, on a page lit at 25–45 % of full light, with the sensor noise (2–6 gray levels) that
+    the camera's gain raises with it, then the camera's blur, noise and JPEG."""
+    size = any_frame_size(rng)
+    heights = rng.uniform(20, 80, int(rng.integers(2, 6))) * size[0] / 480
+    hand = random_hand(rng, stroke=rng.uniform(0.03, 0.07))
+    items = [write(hand, rng, random_digits(rng, 1, 4), height) for height in heights]
+    sheet = paper(rng, size)
+    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(heights.min() * 0.5)), dark_ink(rng),
+                          "dim_light", camera=False)
+    image = frame.astype(np.float32) / 255 * rng.uniform(0.25, 0.45)
+    noise = rng.normal(0, rng.uniform(2, 6) / 255, image.shape).astype(np.float32)
+    return degrade(rng, image + noise), truth
+
+
 def cluttered(rng):
     """A sheet held up to the camera or lying on a desk: it fills 35–85 % of the frame, and around it are
     wood grain, fabric or furniture, which are neither paper nor writing."""
@@ -748,7 +764,7 @@ STRESS_CLASSES = {
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
-    "washed_out": washed_out,
+    "washed_out": washed_out, "dim_light": dim_light,
 }
 
 

@@ -256,6 +256,17 @@ def test_a_sheet_edge_down_the_frame_does_not_take_the_digits_beside_it():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def test_sensor_noise_is_the_grain_of_the_paper_not_its_writing_or_shading():
+    paper, _ = sheet(DIGITS)
+    clean = segment.to_gray(to_frame(gradient(paper, 0.4)))
+    assert segment.sensor_noise(clean) < 1
+    grain = np.random.default_rng(0).normal(0, 4, clean.shape)
+    noisy = np.clip(clean + grain + 0.5, 0, 255).astype(np.uint8)
+    relative = 4 / np.median(clean) * 255  # four gray levels on the paper's brightness, on the contrast's scale
+    assert 0.9 * relative < segment.sensor_noise(noisy) < 1.1 * relative
+    assert segment.sensor_noise(noisy[:2]) == 0.0  # too few rows to tell
+
+
 @pytest.mark.parametrize("polarity", ["light", "auto"])
 def test_light_ink_on_dark_board(polarity):
     paper, truth = sheet(DIGITS)
