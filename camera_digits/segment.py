@@ -86,7 +86,7 @@ GLARE_PAPER_MARGIN = 8
 # out from it as much as a thin stroke's edges, and strokes broke into specks. Where the paper's pixel-to-pixel
 # noise (sensor_noise) is over NOISY_PAPER, the frame is smoothed by a Gaussian of NOISE_SMOOTHING_SIGMA px
 # before the paper and the ink are measured. Chosen on the tune seeds: 40 scenes of each of 11 stress classes
-# and 60 plain ones, dimmed to 35 % with noise of 6 gray levels, read 3,290 of 4,276 stress digits before (244
+# and 60 plain ones, dimmed to 35 % with noise of 6 gray levels a channel, read 3,290 of 4,276 digits before (244
 # false digits) and 3,570 after (181), and 491 -> 527 of 534 plain digits (29 -> 3 false); undimmed, 3,983 and
 # 3,984 (40 and 42 false), the plain ones the same; the dim_light scenes, whose noise the camera's blur and
 # JPEG soften, 814 -> 807 of 872 digits (9 -> 5 false: smoothed, the thinnest strokes of some 1280x720
@@ -101,7 +101,7 @@ NOISE_SMOOTHING_SIGMA = 0.7
 # digit-like blobs. It is left as it is, where its grain stays specks. Not tuned: in the polarity they are read in,
 # the tune scenes of every class measure at most 37, dimmed to 35 % or not; uniform static about 100.
 NOISIEST_PAPER = 64
-NOISE_ROW_STEP = 8             # the noise is measured on every eighth triple of rows: 0.1 ms a 640×480 frame
+NOISE_ROW_STEP = 8             # the noise is measured on every eighth triple of rows: 0.1–0.2 ms a 640×480 frame
 MAX_CONTRAST_THRESHOLD = 110  # Otsu never asks for more than ~43 %: faint pen strokes must survive
 # Chalk's pressure varies along a stroke far more than ink, and bold chalk words lift Otsu's level over
 # whole faint digits: on a board it asks for at most ~29 %. On the dark_board tune scenes 110 read 80.5 % of
@@ -282,27 +282,37 @@ def polarities_to_read(small: np.ndarray, polarity: str) -> tuple[str, ...]:
 
 
 def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """How much darker each pixel is than the paper around it, relative to the paper: uint8, 255 = black ink.
-    See contrast_to_paper."""
-    ink_gray = gray if dark_ink else cv2.bitwise_not(gray)
+    """How much darker each pixel is than the paper around it, relative to the paper: uint8, 255 = black ink;
+    a noisy frame smoothed first, as segment_at does. See contrast_to_paper."""
+    ink_gray = smoothed_if_noisy(gray if dark_ink else cv2.bitwise_not(gray))
     return contrast_to_paper(ink_gray, paper_level(ink_gray))
 
 
-def sensor_noise(ink_gray: np.ndarray) -> float:
-    """The pixel-to-pixel noise of a gray image, relative to its median brightness (the paper's, where paper
-    fills most of it) on the contrast's scale: 255 = noise as strong as the paper is bright.
+def smoothed_if_noisy(ink_gray: np.ndarray) -> np.ndarray:
+    """A gray image of dark ink, smoothed by NOISE_SMOOTHING_SIGMA where its sensor_noise is over NOISY_PAPER
+    (and not over NOISIEST_PAPER: static)."""
+    if NOISY_PAPER < sensor_noise(ink_gray) <= NOISIEST_PAPER:
+        return cv2.GaussianBlur(ink_gray, (0, 0), NOISE_SMOOTHING_SIGMA)
+    return ink_gray
 
-    Immerkær's estimate (1996): a second difference across three rows and three columns cancels the paper's
-    shading and leaves six times the noise; its median, unlike its mean, is not lifted by the few strokes and
-    edges. Measured on every eighth triple of rows (NOISE_ROW_STEP), which tells it as well.
+
+def sensor_noise(ink_gray: np.ndarray) -> float:
+    """The pixel-to-pixel noise of a gray image of dark ink (a frame, or the negative of one with light ink),
+    relative to its median brightness (the paper's, where paper fills most of it) on the contrast's scale:
+    255 = noise as strong as the paper is bright.
+
+    The median form of Immerkær's estimate (1996): a second difference across three rows and three columns
+    cancels the paper's shading and leaves six times the noise; its median, unlike its mean, is not lifted by
+    the few strokes and edges. Measured on every eighth triple of rows (NOISE_ROW_STEP), which tells it as well.
     """
     height, width = ink_gray.shape
     if height < 3 or width < 3:
         return 0.0
     top, middle, bottom = (ink_gray[start:height - 2 + start:NOISE_ROW_STEP] for start in range(3))
     across_rows = top.astype(np.int16) - 2 * middle.astype(np.int16) + bottom
-    second = across_rows[:, :-2] - 2 * across_rows[:, 1:-1] + across_rows[:, 2:]
-    sigma = 1.4826 * median_level(cv2.convertScaleAbs(second)) / 6  # 1.4826: a normal's sigma from its median
+    magnitudes = np.abs(across_rows[:, :-2] - 2 * across_rows[:, 1:-1] + across_rows[:, 2:]).ravel()
+    median = int(np.searchsorted(np.cumsum(np.bincount(magnitudes)), magnitudes.size / 2))
+    sigma = 1.4826 * median / 6  # 1.4826: a normal distribution's sigma from its median deviation
     return sigma / max(median_level(middle), 1) * 255
 
 
@@ -746,9 +756,7 @@ def resize(gray: np.ndarray, scale: float) -> np.ndarray:
 
 def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     """The candidates of a gray copy `small` of the frame made at `scale`."""
-    ink_gray = small if dark else cv2.bitwise_not(small)
-    if NOISY_PAPER < sensor_noise(ink_gray) <= NOISIEST_PAPER:
-        ink_gray = cv2.GaussianBlur(ink_gray, (0, 0), NOISE_SMOOTHING_SIGMA)
+    ink_gray = smoothed_if_noisy(small if dark else cv2.bitwise_not(small))
     paper = paper_level(ink_gray)
     contrast = contrast_to_paper(ink_gray, paper)
     # Chalk is read at Otsu's level everywhere: its smudges and faint words would pass a level relaxed for glare.

@@ -116,7 +116,8 @@ def hard_shadow(frame: np.ndarray, darkness: float = 0.5) -> np.ndarray:
 
 def dimmed(frame: np.ndarray, light: float = 0.35, noise: float = 6.0) -> np.ndarray:
     """The frame from a camera in a dim room: its light `light` of full, with sensor noise of `noise` gray
-    levels per channel (the same noise for every frame of a size, so a reading can be repeated)."""
+    levels per colour channel (about two thirds of that once gray; the same noise for every frame of a size,
+    so a reading can be repeated)."""
     grain = np.random.default_rng(0).normal(0, noise, frame.shape).astype(np.float32)
     return np.clip(frame * np.float32(light) + grain + 0.5, 0, 255).astype(np.uint8)
 

@@ -267,6 +267,23 @@ def test_sensor_noise_is_the_grain_of_the_paper_not_its_writing_or_shading():
     assert segment.sensor_noise(noisy[:2]) == 0.0  # too few rows to tell
 
 
+
+def test_a_dim_rooms_grain_is_smoothed_and_static_is_not():
+    paper, _ = sheet(DIGITS)
+    clean = segment.to_gray(to_frame(paper * 0.35))
+    grain = np.random.default_rng(0).normal(0, 4, clean.shape)
+    dim = np.clip(clean + grain + 0.5, 0, 255).astype(np.uint8)
+    assert segment.NOISY_PAPER < segment.sensor_noise(dim) <= segment.NOISIEST_PAPER
+    assert segment.smoothed_if_noisy(dim).std() < dim.std()
+    assert segment.smoothed_if_noisy(clean) is clean
+    # smoothed, static would clump into blobs the size of digits (test_faults reads none on it), also where
+    # most of it is white
+    rng = np.random.default_rng(4)
+    static = rng.integers(0, 256, (240, 320)).astype(np.uint8)
+    for frame in (static, np.where(rng.random(static.shape) < 0.6, 255, static).astype(np.uint8)):
+        assert segment.sensor_noise(frame) > segment.NOISIEST_PAPER
+        assert segment.smoothed_if_noisy(frame) is frame
+
 @pytest.mark.parametrize("polarity", ["light", "auto"])
 def test_light_ink_on_dark_board(polarity):
     paper, truth = sheet(DIGITS)
