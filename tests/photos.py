@@ -126,6 +126,7 @@ def dimmed(frame: np.ndarray, light: float = 0.35, noise: float = 6.0) -> np.nda
 CAMERA_CHANGES = {
     "turned by ±5° (a camera's roll)": (lambda frame: turned(frame, -5), lambda frame: turned(frame, 5)),
     "turned by ±10°": (lambda frame: turned(frame, -10), lambda frame: turned(frame, 10)),
+    "turned by ±20°": (lambda frame: turned(frame, -20), lambda frame: turned(frame, 20)),
     "blurred by 0.2 % of the longer side (out of focus)": (lambda frame: blurred(frame, 0.002),),
     "blurred by 0.3 %": (lambda frame: blurred(frame, 0.003),),
     "washed out to 40 % of their contrast (over-exposed, glare)": (lambda frame: washed_out(frame, 0.4),),
