@@ -101,7 +101,8 @@ def writing_slant(digits: Sequence[Digit]) -> float:
     step_along, step_across = along[rows, nearest], across[rows, nearest]
     angles = np.degrees(np.arctan2(step_across, step_along)).tolist()
     slope = math.tan(math.radians(median(angles)))  # statistics' median: numpy's costs microseconds more here
-    # How far each neighbour lies off the line the slant draws through its digit, in the pair's smaller height.
+    # How far each neighbour lies above or below the line the slant draws through its digit, in the pair's
+    # smaller height.
     smaller = np.minimum(height[rows], height[beside[rows, nearest]])
     agreeing = int(np.count_nonzero(np.abs(step_across - slope * step_along) <= SLANT_AGREEMENT * smaller))
     if agreeing < MIN_SLANT_PAIRS or 2 * agreeing < len(angles):

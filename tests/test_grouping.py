@@ -104,7 +104,7 @@ def test_the_rows_of_a_turned_page_are_read_top_row_first(degrees):
 
 def test_a_short_turned_number_whose_baseline_wanders_agrees_on_its_slant():
     # three digits 1.75 heights apart on a page turned by 20°, the middle one written 7 px (0.175 heights) high:
-    # the two steps point 25° and 15° down, each 4.7° off their median, yet each neighbour lies within a fifth
+    # the two steps point 25° and 15° up, each 4.7° off their median, yet each neighbour lies within a fifth
     # of a height of where that median puts it
     placements = [(x, y + (-7 if digit == 2 else 0), digit) for x, y, digit in turned_rows([[1, 2, 3]], 20, 70)]
     digits = digits_at(*placements)
