@@ -465,7 +465,7 @@ def test_slanted_ruled_lines_are_removed_across_the_digits(degrees):
     assert len(boxes) == len(truth)
 
 
-@pytest.mark.parametrize("degrees", [-11, 11])
+@pytest.mark.parametrize("degrees", [-11, 11, -18, 18])
 def test_ruled_lines_turned_past_the_usual_slant_are_still_found(degrees):
     # a camera's roll turns a ruled page further than a page is held askew: every digit still comes out whole
     background = slanted_rules(degrees, range(-200, 700, 28))
