@@ -132,8 +132,9 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
 
 def ruling_slant(faint: np.ndarray) -> float:
     """The angle in degrees (within ±MAX_SLANT_DEG, or beyond it up to ±WIDE_SLANT_DEG where there is none
-    within, then up to ±WIDEST_SLANT_DEG) of the longest straight faint marks running about horizontally,
-    found by a Hough transform on a LINE_SQUEEZE times smaller copy; 0 if there are none.
+    within, then up to ±WIDEST_SLANT_DEG where there is none within ±WIDE_SLANT_DEG either) of the longest
+    straight faint marks running about horizontally, found by a Hough transform on a LINE_SQUEEZE times
+    smaller copy; 0 if there are none.
 
     A ruling is several parallel lines: the median angle of the strongest few is its slant.
     """
@@ -147,14 +148,14 @@ def ruling_slant(faint: np.ndarray) -> float:
     if found is not None and len(found) >= 2:
         return float(np.rad2deg(np.median(found[:5, 0, 1])) - 90.0)
     degrees = wide_slant(cv2.erode(small, rect(WIDE_SLANT_RUN_PX, 1)), votes, MAX_SLANT_DEG, WIDE_SLANT_DEG)
-    if degrees:
+    if degrees != 0.0:
         return degrees
     return wide_slant(cv2.erode(small, rect(WIDEST_SLANT_RUN_PX, 1)), votes, WIDE_SLANT_DEG, WIDEST_SLANT_DEG)
 
 
 def wide_slant(runs: np.ndarray, votes: int, nearest_deg: float, farthest_deg: float) -> float:
     """The angle in degrees of the strongest few long straight marks of `runs` between `nearest_deg` and
-    `farthest_deg` off level, on either side (two narrow searches cost a third of one across the whole
+    `farthest_deg` off level, on either side (two narrow searches cost about half of one across the whole
     range); 0 if there are fewer than two."""
     found = []
     for low, high in ((-farthest_deg, -nearest_deg), (nearest_deg, farthest_deg)):
