@@ -284,8 +284,14 @@ def polarities_to_read(small: np.ndarray, polarity: str) -> tuple[str, ...]:
 def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     """How much darker each pixel is than the paper around it, relative to the paper: uint8, 255 = black ink;
     a noisy frame smoothed first, as segment_at does. See contrast_to_paper."""
+    return contrast_to_paper(*ink_and_paper(gray, dark_ink))
+
+
+def ink_and_paper(gray: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The gray image with its ink dark (the negative for light ink), smoothed where noisy (smoothed_if_noisy),
+    and its paper_level."""
     ink_gray = smoothed_if_noisy(gray if dark_ink else cv2.bitwise_not(gray))
-    return contrast_to_paper(ink_gray, paper_level(ink_gray))
+    return ink_gray, paper_level(ink_gray)
 
 
 def smoothed_if_noisy(ink_gray: np.ndarray) -> np.ndarray:
@@ -311,15 +317,19 @@ def sensor_noise(ink_gray: np.ndarray) -> float:
     top, middle, bottom = (ink_gray[start:height - 2 + start:NOISE_ROW_STEP] for start in range(3))
     across_rows = top.astype(np.int16) - 2 * middle.astype(np.int16) + bottom
     magnitudes = np.abs(across_rows[:, :-2] - 2 * across_rows[:, 1:-1] + across_rows[:, 2:]).ravel()
-    median = int(np.searchsorted(np.cumsum(np.bincount(magnitudes)), magnitudes.size / 2))
+    median = histogram_quantile(np.bincount(magnitudes), 0.5)
     sigma = 1.4826 * median / 6  # 1.4826: a normal distribution's sigma from its median deviation
     return sigma / max(median_level(middle), 1) * 255
 
 
 def median_level(image: np.ndarray) -> int:
     """The median of a uint8 image, from its histogram (np.median sorts: ten times slower)."""
-    histogram = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
-    return int(np.searchsorted(np.cumsum(histogram), image.size / 2))
+    return histogram_quantile(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel(), 0.5)
+
+
+def histogram_quantile(histogram: np.ndarray, share: float) -> int:
+    """The least value (bin) that `share` of what a histogram counts lies at or under."""
+    return int(np.searchsorted(np.cumsum(histogram), share * histogram.sum()))
 
 
 def paper_level(ink_gray: np.ndarray) -> np.ndarray:
@@ -444,7 +454,7 @@ def ink_floor(contrast: np.ndarray, peak: float) -> int:
         return MIN_CONTRAST  # most frames: the paper's mottle need not be measured
     sample = contrast[::4]  # every fourth row tells the paper's mottle as well
     histogram = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()[:max(1, int(INK_PEAK_SHARE * peak))]
-    paper = int(np.searchsorted(np.cumsum(histogram), PAPER_SHARE * histogram.sum()))
+    paper = histogram_quantile(histogram, PAPER_SHARE)
     return int(np.clip(max(INK_PEAK_SHARE * peak, PAPER_NOISE_MARGIN * paper), MIN_FAINT_CONTRAST, MIN_CONTRAST))
 
 
@@ -756,8 +766,7 @@ def resize(gray: np.ndarray, scale: float) -> np.ndarray:
 
 def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     """The candidates of a gray copy `small` of the frame made at `scale`."""
-    ink_gray = smoothed_if_noisy(small if dark else cv2.bitwise_not(small))
-    paper = paper_level(ink_gray)
+    ink_gray, paper = ink_and_paper(small, dark)
     contrast = contrast_to_paper(ink_gray, paper)
     # Chalk is read at Otsu's level everywhere: its smudges and faint words would pass a level relaxed for glare.
     labels, kept, stats = (threshold_ink(contrast, MAX_CONTRAST_THRESHOLD, paper) if dark
