@@ -15,11 +15,11 @@ in other font files instead of ../shared/data/fonts: hands never trained on (see
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
 in and per source repository, the check that every single-digit photo is read right, and the same photos as
-other cameras would take them: turned by a camera's roll, blurred out of focus, washed out, under glare and
-a hard shadow, dimmed with sensor noise (in reading order, and ignoring it). Leave one source out: a constant chosen on the photos is
-chosen without a source's photos and measured on them. Save the per-photo errors of each candidate setting
-with --photo-scores-out, then --loso-runs picks, for each source, the setting with the fewest errors on the
-other sources and counts its errors on the source held out.
+other cameras would take them: turned by a camera's roll, blurred out of focus, washed out, under glare and a
+hard shadow, dimmed with sensor noise (in reading order, and ignoring it). Leave one source out: a constant
+chosen on the photos is chosen without a source's photos and measured on them. Save the per-photo errors of
+each candidate setting with --photo-scores-out, then --loso-runs picks, for each source, the setting with the
+fewest errors on the other sources and counts its errors on the source held out.
 
 The baseline is the common tutorial pipeline: one global Otsu threshold, external contours, the gray crop
 resized to 28×28 as it is (no inversion, no aspect-preserving fit, no centring), one predict call per crop.
