@@ -71,7 +71,7 @@ FAINT_LEVEL_SHARE = 0.45
 # keeps a fraction of its contrast, and Otsu's level, set by the ink elsewhere, dropped it. Where the paper is
 # GLARE_PAPER_MARGIN gray levels brighter than most of it or more (lit: glare lifts the paper), a mark need
 # only pass GLARE_LEVEL_SHARE of the darkest ink in the square around it whose side is GLARE_WINDOW of the
-# frame's shorter side (or the floor).
+# frame's shorter side (or the floor there, below).
 # On the tune seeds of every class under a glare spot (its radius a sixth to a third of the frame's longer
 # side, 40-70 % white light at its centre) 7,953 of 9,722 digits read before, 8,702 after, with 171 and 213
 # false digits; without glare 9,198 both, with 117 false digits both; under a hard shadow across the frame
@@ -79,6 +79,10 @@ FAINT_LEVEL_SHARE = 0.45
 # glare, with 224, 217, 213 and 201 false ones, and made 3, 2, 0 and 0 false digits more without glare (0 also
 # left 4 false "1"s more on the dev photos turned by 10°). At a margin of 0, shares of 0.3 and 0.45 and windows
 # of an eighth and a quarter read the same; relaxed on boards too, the level let in 4 more false digits among chalk.
+# The ink floor there follows the ink nearby too, as a faint frame's follows its darkest mark (glare_floors, with
+# INK_PEAK_SHARE, PAPER_NOISE_MARGIN and MIN_FAINT_CONTRAST): pencil under glare fell under a floor set by the
+# pen elsewhere. On the tune seeds under a glare spot 8,996 -> 9,103 digits read (238 -> 216 false), the plain
+# ones 860 -> 865; under a hard shadow 8,798 -> 8,806 (172 -> 170 false); without glare every tune scene the same.
 GLARE_LEVEL_SHARE = 0.45
 GLARE_WINDOW = 0.25
 GLARE_PAPER_MARGIN = 8
@@ -355,11 +359,12 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
                   paper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ink components from the contrast image, by hysteresis, without ruled or grid lines.
 
-    Every mark above the frame's ink floor is a candidate; lines are removed from the candidates (where they are most
-    complete), then a mark is kept whole if some of it passes Otsu's level computed among the candidate
-    pixels (at most `max_level`, and in a faint frame FAINT_LEVEL_SHARE of its darkest mark; given the
-    `paper` (paper_level), where glare lifts it the level glare_levels gives). Faint edges of real strokes
-    survive; faint marks alone (paper texture, show-through) do not.
+    Every mark above the ink floor is a candidate: the frame's floor, or where glare lifts the `paper`
+    (paper_level, if given) the floor glare_floors gives. Lines are removed from the candidates (where they
+    are most complete), then a mark is kept whole if some of it passes Otsu's level computed among the
+    candidate pixels (at most `max_level`, and in a faint frame FAINT_LEVEL_SHARE of its darkest mark), or
+    where glare lifts the paper the level glare_levels gives. Faint edges of real strokes survive; faint
+    marks alone (paper texture, show-through) do not.
     Specks, solid blobs, the leftovers of lines and marks on the texture around a sheet (texture_mask) are
     dropped too.
 
@@ -369,7 +374,14 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
     """
     peak = cv2.minMaxLoc(contrast)[1] if contrast.size else 0.0  # the frame's darkest mark
     floor = ink_floor(contrast, peak)
-    _, weak = cv2.threshold(contrast, floor - 1, 255, cv2.THRESH_BINARY)
+    lit = lit_paper(paper) if paper is not None else None
+    glare = lit is not None and cv2.hasNonZero(lit)
+    if glare:
+        nearby = darkest_nearby(contrast, lit.shape)
+        floors = glare_floors(nearby, lit, floor, paper_mottle(contrast, floor))
+        weak = cv2.compare(contrast, enlarge(floors, BACKGROUND_SCALE, contrast.shape[::-1]), cv2.CMP_GE)
+    else:
+        _, weak = cv2.threshold(contrast, floor - 1, 255, cv2.THRESH_BINARY)
     if not cv2.hasNonZero(weak):
         return no_ink(weak.shape)  # blank paper: no lines to look for
     rulings, removable = line_pixels(contrast, weak)
@@ -383,6 +395,8 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
         on_paper = texture[::4] == 0
         ink &= on_paper
         paper_px = int(np.count_nonzero(on_paper))
+    # The fainter ink under glare counts too: among the ink above the frame's floor alone, Otsu's level read 14
+    # fewer digits on the tune seeds under a glare spot, with as many false ones.
     candidates = sample[ink]
     written_px = np.count_nonzero(ink & (removable[::4] == 0))
     if (candidates.size == 0 or written_px > MAX_INK_FRACTION * paper_px
@@ -398,9 +412,8 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
     level = float(np.clip(otsu, floor, max_level))
     cleaned = remove_lines(weak, removable, rulings.horizontal, rulings.vertical)
     count, labels = labelled_components(cleaned)
-    lit = lit_paper(paper) if paper is not None and level > floor else None
-    if lit is not None and cv2.hasNonZero(lit):
-        strong = cv2.compare(contrast, glare_levels(contrast, lit, floor, level), cv2.CMP_GT)
+    if glare:
+        strong = cv2.compare(contrast, glare_levels(nearby, lit, floors, level, contrast.shape), cv2.CMP_GT)
     else:
         strong = cv2.compare(contrast, level, cv2.CMP_GT)
     interior = cv2.erode(cleaned, None)
@@ -419,21 +432,35 @@ def threshold_ink(contrast: np.ndarray, max_level: float,
     return labels, np.where(keep, 255, 0).astype(np.uint8), stats
 
 
-def glare_levels(contrast: np.ndarray, lit: np.ndarray, floor: float, level: float) -> np.ndarray:
-    """uint8 (h, w), the contrast's size: the level a mark must pass somewhere to be kept, Otsu's `level`, or
-    where the paper is `lit` (uint8 at 1/4 size, 255 = lit) GLARE_LEVEL_SHARE of the darkest ink in the
-    square around it whose side is GLARE_WINDOW of the frame's shorter side, but never less than the `floor`."""
-    height, width = contrast.shape
-    small_height, small_width = lit.shape
-    # The darkest ink of each 4×4 block, then the darkest within the window around it.
+def darkest_nearby(contrast: np.ndarray, small_shape: tuple[int, int]) -> np.ndarray:
+    """uint8 at 1/4 size (`small_shape`): the darkest ink (greatest contrast) in the square around each 4×4
+    block whose side is GLARE_WINDOW of the frame's shorter side."""
+    small_height, small_width = small_shape
     step = BACKGROUND_SCALE
     darkest = cv2.dilate(contrast, rect(step, step), anchor=(0, 0))[:small_height * step:step, :small_width * step:step]
     window = max(3, int(GLARE_WINDOW * min(darkest.shape))) | 1
-    nearby = cv2.dilate(darkest, rect(window, window))
+    return cv2.dilate(darkest, rect(window, window))
+
+
+def glare_floors(nearby: np.ndarray, lit: np.ndarray, floor: int, mottle: int) -> np.ndarray:
+    """uint8 at 1/4 size: the least contrast that may be ink, the frame's `floor`, or where the paper is `lit`
+    (255 = lit) the floor ink_floor gives a faint frame (to the nearest level), its darkest mark the darkest
+    ink `nearby` (darkest_nearby), with the paper's `mottle` (paper_mottle, measured under the frame's floor,
+    faint ink and all: a bound on the safe side); never more than `floor`."""
+    least = min(max(PAPER_NOISE_MARGIN * mottle, MIN_FAINT_CONTRAST), floor)
+    local = np.clip(cv2.convertScaleAbs(nearby, alpha=INK_PEAK_SHARE), least, floor)
+    return np.where(lit > 0, local, np.uint8(floor))
+
+
+def glare_levels(nearby: np.ndarray, lit: np.ndarray, floors: np.ndarray, level: float,
+                 shape: tuple[int, int]) -> np.ndarray:
+    """uint8 (h, w) of `shape`: the level a mark must pass somewhere to be kept, Otsu's `level`, or where the
+    paper is `lit` (uint8 at 1/4 size, 255 = lit) GLARE_LEVEL_SHARE of the darkest ink `nearby`
+    (darkest_nearby), but never less than the `floors` (glare_floors)."""
     whole_level = int(level)  # contrast is whole: over `level` is over its whole part
-    levels = cv2.min(cv2.max(cv2.convertScaleAbs(nearby, alpha=GLARE_LEVEL_SHARE), floor), whole_level)
+    levels = cv2.min(cv2.max(cv2.convertScaleAbs(nearby, alpha=GLARE_LEVEL_SHARE), floors), whole_level)
     levels[lit == 0] = whole_level
-    return enlarge(levels, BACKGROUND_SCALE, (width, height))
+    return enlarge(levels, BACKGROUND_SCALE, shape[::-1])
 
 
 def lit_paper(paper: np.ndarray) -> np.ndarray:
@@ -452,10 +479,15 @@ def ink_floor(contrast: np.ndarray, peak: float) -> int:
         return MIN_CONTRAST
     if INK_PEAK_SHARE * peak >= MIN_CONTRAST:
         return MIN_CONTRAST  # most frames: the paper's mottle need not be measured
-    sample = contrast[::4]  # every fourth row tells the paper's mottle as well
-    histogram = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()[:max(1, int(INK_PEAK_SHARE * peak))]
-    paper = histogram_quantile(histogram, PAPER_SHARE)
-    return int(np.clip(max(INK_PEAK_SHARE * peak, PAPER_NOISE_MARGIN * paper), MIN_FAINT_CONTRAST, MIN_CONTRAST))
+    mottle = paper_mottle(contrast, INK_PEAK_SHARE * peak)
+    return int(np.clip(max(INK_PEAK_SHARE * peak, PAPER_NOISE_MARGIN * mottle), MIN_FAINT_CONTRAST, MIN_CONTRAST))
+
+
+def paper_mottle(contrast: np.ndarray, below: float) -> int:
+    """The paper's mottle: the PAPER_SHARE quantile of the contrasts under `below` (what is fainter than ink)."""
+    sample = contrast[::4]  # every fourth row tells it as well
+    histogram = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()[:max(1, int(below))]
+    return histogram_quantile(histogram, PAPER_SHARE)
 
 
 def no_ink(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -245,6 +245,28 @@ def test_digits_under_glare_beside_digits_in_plain_light_are_found():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def test_pencil_digits_under_glare_beside_pen_digits_in_plain_light_are_found():
+    # pencil keeps half a pen's contrast, and glare takes more than half of that: most of the pencil digits'
+    # strokes fall under the frame's ink floor, set by the pen digits, unless the floor follows the ink there
+    paper, truth = sheet(DIGITS)
+    paper[:, 400:] = 1 - 0.5 * (1 - paper[:, 400:])  # the last digits in pencil
+    rows, columns = np.mgrid[0:paper.shape[0], 0:paper.shape[1]].astype(np.float32)
+    glare = (0.6 * np.exp(-((columns - 480) ** 2 + (rows - 150) ** 2) / (2 * 110.0 ** 2)))[..., None]
+    frame = to_frame(paper * (1 - glare) + glare)
+    contrast = segment.ink_contrast(segment.to_gray(frame), True)
+    assert contrast[:, 440:520].max() < segment.MIN_CONTRAST <= contrast[:, :300].max()
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_the_floor_under_glare_follows_the_ink_nearby_but_not_below_the_paper_mottle():
+    nearby = np.array([[30, 60, 200, 10]], np.uint8)  # the darkest ink around four blocks
+    lit = np.array([[255, 255, 255, 0]], np.uint8)
+    assert segment.glare_floors(nearby, lit, 48, 0).tolist() == [[12, 18, 48, 48]]  # 30 % of it, at least 12
+    assert segment.glare_floors(nearby, lit, 48, 8).tolist() == [[32, 32, 48, 48]]  # 4 × the mottle of 8
+    assert segment.glare_floors(nearby, lit, 20, 8).tolist() == [[20, 20, 20, 20]]  # never over the frame's
+
+
 def test_a_sheet_edge_down_the_frame_does_not_take_the_digits_beside_it():
     # an edge nearly as tall as the frame cannot be a digit, nor a piece of one: merged with the digit beside
     # it, and that one with the next, it took them all out of the reading
