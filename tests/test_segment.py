@@ -289,7 +289,6 @@ def test_sensor_noise_is_the_grain_of_the_paper_not_its_writing_or_shading():
     assert segment.sensor_noise(noisy[:2]) == 0.0  # too few rows to tell
 
 
-
 def test_a_dim_rooms_grain_is_smoothed_and_static_is_not():
     paper, _ = sheet(DIGITS)
     clean = segment.to_gray(to_frame(paper * 0.35))
@@ -305,6 +304,7 @@ def test_a_dim_rooms_grain_is_smoothed_and_static_is_not():
     for frame in (static, np.where(rng.random(static.shape) < 0.6, 255, static).astype(np.uint8)):
         assert segment.sensor_noise(frame) > segment.NOISIEST_PAPER
         assert segment.smoothed_if_noisy(frame) is frame
+
 
 @pytest.mark.parametrize("polarity", ["light", "auto"])
 def test_light_ink_on_dark_board(polarity):
