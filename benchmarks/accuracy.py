@@ -48,7 +48,7 @@ from camera_digits.results import Box, Digit  # noqa: E402
 from tests.photos import (CAMERA_CHANGES, PHOTOS_DIR, Photo, accuracy, by_source, edit_distance,  # noqa: E402
                           labelled_photos, leave_one_source_out)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
-from tests.stress import STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
+from tests.stress import PAGE_CLASSES, STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
 
 PAGE_SHARE = 4  # a page holds as many digits as several scenes of the other classes
 
@@ -114,7 +114,7 @@ def synthetic(read, count: int, split: str = "report") -> tuple[Score, float]:
 
 
 def stress_count(name: str, count: int) -> int:
-    return max(1, count // PAGE_SHARE) if name == "page" else count
+    return max(1, count // PAGE_SHARE) if name in PAGE_CLASSES else count
 
 
 def stress(read, name: str, count: int, split: str = "report") -> tuple[Score, float]:

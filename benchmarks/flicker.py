@@ -29,11 +29,11 @@ from camera_digits.tracking import Tracker  # noqa: E402
 from tests.handheld import film, moved_truth  # noqa: E402
 from tests.photos import PHOTOS_DIR, edit_distance, labelled_photos  # noqa: E402
 from tests.scenes import score_reading  # noqa: E402
-from tests.stress import STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
+from tests.stress import PAGE_CLASSES, STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
 
 WARM_UP_FRAMES = 2
 MAX_STILL_SIDE_PX = 1280  # a camera's frame: larger photos are shrunk to it before filming
-STRESS_CLIP_CLASSES = [name for name in STRESS_CLASSES if name != "page"]  # a page is not filmed at 1280 px
+STRESS_CLIP_CLASSES = [name for name in STRESS_CLASSES if name not in PAGE_CLASSES]  # pages are not filmed at 1280 px
 
 
 @dataclass

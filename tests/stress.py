@@ -3,9 +3,10 @@
 Each class draws what the plain scenes (tests/scenes.py) never do: digits of very different sizes in one
 frame, hair-line pens on large digits and markers on small ones, handwriting fonts as well as MNIST writers,
 touching and overlapping neighbours, letters and punctuation in the same hand, digits cut by the frame edge,
-coloured ballpoint on grey and coloured paper, whole pages of small digits, slanted rules across the digits,
-chalk on a board among words, rotated numbers, blurred 320x240 frames, a sheet in a room with wood, fabric
-or furniture around it, a camera focused past the page, a washed-out frame and a webcam in a dim room.
+coloured ballpoint on grey and coloured paper, whole pages of small digits on plain and on ruled paper, slanted
+rules across the digits, chalk on a board among words, rotated numbers, blurred 320x240 frames, a sheet in a
+room with wood, fabric or furniture around it, a camera focused past the page, a washed-out frame and a webcam
+in a dim room.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
@@ -554,23 +555,50 @@ def colour_ink(rng):
 def page(rng):
     """A whole page (2000–4000 px long side) with a table of small numbers: 1.6–3 % of the page's long side,
     10–19 px once the page is shrunk to 640 px."""
+    size, height, hand = page_layout(rng)
+    placed = table(rng, size, height, hand)
+    return finish(rng, paper(rng, size), placed, dark_ink(rng), "page")
+
+
+def ruled_page(rng):
+    """page()'s table on ruled (sometimes squared) paper whose lines, 2–5 px wide and up to 3° off level, run
+    1.1–1.6 times the writing's height apart, across the digits: read finer, the lines are as wide as the pen."""
+    size, height, hand = page_layout(rng)
+    sheet = paper(rng, size)
+    slanted_lines(rng, sheet, height * rng.uniform(1.1, 1.6), rng.uniform(-3, 3), grid=rng.random() < 0.3,
+                  width_px=int(rng.integers(2, 6)))
+    return finish(rng, sheet, table(rng, size, height, hand), dark_ink(rng), "ruled_page")
+
+
+def page_layout(rng) -> tuple[tuple[int, int], float, Hand]:
+    """A page's size (2000–4000 px long side, portrait or landscape A4), the height its numbers are written at
+    (1.6–3 % of the long side) and the hand that writes them."""
     long_side = int(rng.uniform(2000, 4000))
     size = (long_side, int(long_side / 1.414)) if rng.random() < 0.5 else (int(long_side / 1.414), long_side)
-    height = long_side * rng.uniform(0.016, 0.03)
-    hand = random_hand(rng)
+    return size, long_side * rng.uniform(0.016, 0.03), random_hand(rng)
+
+
+def table(rng, size: tuple[int, int], height: float, hand: Hand) -> list[tuple[Item, int, int]]:
+    """A table of 1–3 digit numbers in 6–12 rows and 3–7 columns over the page, each at a random spot in its
+    cell, written `height` tall or less where the cells are too small for that. A number overlapping one
+    placed before it is left out: some hands write far larger than their height, and a number written through
+    another is no number."""
     rows, cols = int(rng.integers(6, 13)), int(rng.integers(3, 8))
     pitch_y, pitch_x = size[0] * 0.85 / rows, size[1] * 0.85 / cols
     if pitch_y < 1.6 * height or pitch_x < 3.5 * height:
         height = min(pitch_y / 1.6, pitch_x / 3.5)
-    placed = []
+    placed, boxes = [], []
     for row in range(rows):
         for col in range(cols):
             item = write(hand, rng, random_digits(rng, 1, 3), height)
             x = int(size[1] * 0.07 + col * pitch_x + rng.uniform(0, 0.2) * pitch_x)
             y = int(size[0] * 0.07 + row * pitch_y + rng.uniform(0, 0.2) * pitch_y)
-            if x + item.shape[1] < size[1] - 4 and y + item.shape[0] < size[0] - 4:
+            box = (x, y, item.shape[1], item.shape[0])
+            on_page = x + item.shape[1] < size[1] - 4 and y + item.shape[0] < size[0] - 4
+            if on_page and not any(overlaps(box, other) for other in boxes):
                 placed.append((item, x, y))
-    return finish(rng, paper(rng, size), placed, dark_ink(rng), "page")
+                boxes.append(box)
+    return placed
 
 
 def slanted_rules(rng):
@@ -764,8 +792,9 @@ STRESS_CLASSES = {
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
-    "washed_out": washed_out, "dim_light": dim_light,
+    "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page,
 }
+PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 
 
 def split_seeds(split: str, count: int) -> range:
