@@ -40,6 +40,20 @@ def test_rulings_are_found_and_thick_strokes_are_not(size):
     assert not found[150:250, 10:290].any()  # blank paper between the lines stays out
 
 
+
+def test_lines_may_be_wider_in_an_image_read_larger_than_the_first_pass():
+    assert lines.max_line_width_px((240, 320)) == lines.max_line_width_px((480, 640)) == lines.MAX_LINE_WIDTH_PX
+    assert lines.max_line_width_px((1200, 1600)) == 10 and lines.max_line_width_px((2560, 1810)) == 16
+
+
+def test_a_rule_as_wide_as_a_pen_is_a_line_in_a_large_image_but_not_in_a_small_one():
+    # a 6 px rule: a stroke in a 640 px image, a line in an image read at 1600 px
+    for width, is_line in ((640, False), (1600, True)):
+        contrast = np.zeros((400, width), np.uint8)
+        contrast[200:206, :] = 120
+        found = lines.find_lines(*masks(contrast)).mask
+        assert found[203].all() if is_line else not found.any()
+
 def test_a_pen_stroke_crossing_a_ruling_leaves_the_ruling_whole():
     contrast = contrast_image()
     contrast[60:140, 201:204] = STROKE_CONTRAST  # a 3 px stroke crossing the ruling at row 100

@@ -516,6 +516,67 @@ def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def page_of_digits(height_px, rule_width_px=0):
+    """A 1800×2400 page with three rows of ten MNIST digits `height_px` tall, on ruled paper where
+    `rule_width_px` > 0 (rules a line of writing apart, crossing the digits): the page and the true boxes."""
+    paper = np.ones((1800, 2400, 3), np.float32) * PAPER
+    if rule_width_px:
+        for y in range(40, 1800, int(1.3 * height_px)):
+            cv2.line(paper, (0, y), (2399, y), (0.6, 0.55, 0.5), rule_width_px, cv2.LINE_AA)
+    images, _ = mnist_test()
+    truth = []
+    for row in range(3):
+        x = 200
+        for index in range(10):
+            glyph = ink_glyph(images[index + 10 * row], height_px)
+            truth.append(write_ink(paper, glyph, x, 400 + 400 * row, INK))
+            x += glyph.shape[1] + 2 * height_px
+    return paper, truth
+
+
+def test_digits_too_small_for_candidates_at_the_first_pass_are_read_finer():
+    # 36 px digits on a 2400 px page are 9.6 px at 640 px, under MIN_DIGIT_HEIGHT_PX: no candidate there, but
+    # they are the writing, and the page is read again where they are big enough
+    paper, truth = page_of_digits(36)
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+    assert found.scale > 640 / 2400 * 1.25
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_ticks_beside_large_digits_do_not_make_the_frame_read_finer():
+    # three digits and six ticks under MIN_DIGIT_HEIGHT_PX at 640 px: more small marks than candidates, but
+    # the candidates are large, so the writing is theirs
+    paper, truth = sheet(DIGITS[:3], height_px=120, gap_px=200, size=(720, 1280))
+    for x in range(100, 1200, 180):  # a tick 14 px tall (with its pen), 7 px at 640 px
+        cv2.polylines(paper, [np.array([(x, 632), (x + 5, 642), (x + 10, 632)])], False,
+                      tuple(float(v) for v in INK), 4)
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    assert found.scale == 0.5
+    assert matched(truth, [tuple(int(v / 0.5) for v in box) for box in found.boxes]) == len(truth)
+
+
+def test_writing_height_is_the_candidates_unless_small_marks_are_the_writing():
+    small = np.array([6, 8, 9, 9, 10, 11])
+    assert segment.writing_height(small, np.zeros(0)) == 9  # no candidate: the small marks
+    assert segment.writing_height(np.concatenate([small, [20, 22]]), np.array([20, 22])) == 9  # small candidates
+    assert segment.writing_height(np.concatenate([small, [40, 44, 48]]), np.array([40, 44, 48])) == 44
+    assert segment.writing_height(np.array([5, 5, 5, 12, 12, 12, 20]), np.array([20])) == 20  # specks, candidates
+    assert segment.writing_height(np.array([7, 8, 9, 10, 20]), np.array([20])) == 20  # four: under MIN_SMALL_MARKS
+    assert segment.writing_height(np.concatenate([small, [20] * 6]), np.array([20] * 6)) == 20  # a tie
+    assert segment.writing_height(np.zeros(0), np.zeros(0)) == 0
+
+
+def test_rules_as_wide_as_the_pen_on_a_page_read_finer_are_removed():
+    # 7 px rules on a 2400 px page: at the finer scale that makes the digits 36 px tall they are about 5 px
+    # wide, as wide as the pen; taken for strokes, they would join the digits of a row into one mark
+    paper, truth = page_of_digits(50, rule_width_px=7)
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+    assert found.scale > 640 / 2400 * 1.25
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
 @pytest.mark.parametrize("name, seed", [
     ("thin_pen", 23),       # a fold's soft shadow across grey paper, broken into five straight pieces
     ("slanted_rules", 1),   # bold grid lines at a slant, pieces of them cut off by the digits
