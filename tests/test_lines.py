@@ -40,7 +40,6 @@ def test_rulings_are_found_and_thick_strokes_are_not(size):
     assert not found[150:250, 10:290].any()  # blank paper between the lines stays out
 
 
-
 def test_lines_may_be_wider_in_an_image_read_larger_than_the_first_pass():
     assert lines.max_line_width_px((240, 320)) == lines.max_line_width_px((480, 640)) == lines.MAX_LINE_WIDTH_PX
     assert lines.max_line_width_px((1200, 1600)) == 10 and lines.max_line_width_px((2560, 1810)) == 16
@@ -53,6 +52,7 @@ def test_a_rule_as_wide_as_a_pen_is_a_line_in_a_large_image_but_not_in_a_small_o
         contrast[200:206, :] = 120
         found = lines.find_lines(*masks(contrast)).mask
         assert found[203].all() if is_line else not found.any()
+
 
 def test_a_pen_stroke_crossing_a_ruling_leaves_the_ruling_whole():
     contrast = contrast_image()
