@@ -32,7 +32,11 @@ def to_frame(paper):
 
 def found_boxes(frame, polarity="dark"):
     """Segment a BGR frame; boxes (x, y, w, h) in frame pixels."""
-    found = segment.segment(segment.to_gray(frame), polarity)
+    return in_frame(segment.segment(segment.to_gray(frame), polarity))
+
+
+def in_frame(found):
+    """The boxes (x, y, w, h) of a Segmentation in the frame's pixels."""
     return [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
 
 
@@ -499,23 +503,6 @@ def test_ruled_lines_turned_past_the_usual_slant_are_still_found(degrees):
     assert matched(truth, found_boxes(frame)) == len(truth)
 
 
-def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
-    # 50 px digits on a 2400 px page are 13 px at the first pass's 640 px: they are segmented again finer
-    paper = np.ones((1800, 2400, 3), np.float32) * PAPER
-    images, _ = mnist_test()
-    truth = []
-    for row in range(3):
-        x = 200
-        for index in DIGITS:
-            glyph = ink_glyph(images[index + 10 * row], 50)
-            truth.append(write_ink(paper, glyph, x, 400 + 400 * row, INK))
-            x += glyph.shape[1] + 120
-    found = segment.segment(segment.to_gray(to_frame(paper)))
-    assert found.scale > 640 / 2400 * 1.25
-    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
-    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
-
-
 def page_of_digits(height_px, rule_width_px=0):
     """A 1800×2400 page with three rows of ten MNIST digits `height_px` tall, on ruled paper where
     `rule_width_px` > 0 (rules a line of writing apart, crossing the digits): the page and the true boxes."""
@@ -534,12 +521,21 @@ def page_of_digits(height_px, rule_width_px=0):
     return paper, truth
 
 
+def test_small_digits_on_a_large_page_are_read_at_a_finer_scale():
+    # 50 px digits on a 2400 px page are 13 px at the first pass's 640 px: they are segmented again finer
+    paper, truth = page_of_digits(50)
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    assert found.scale > 640 / 2400 * 1.25
+    boxes = in_frame(found)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
 def test_digits_too_small_for_candidates_at_the_first_pass_are_read_finer():
     # 36 px digits on a 2400 px page are 9.6 px at 640 px, under MIN_DIGIT_HEIGHT_PX: no candidate there, but
     # they are the writing, and the page is read again where they are big enough
     paper, truth = page_of_digits(36)
     found = segment.segment(segment.to_gray(to_frame(paper)))
-    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+    boxes = in_frame(found)
     assert found.scale > 640 / 2400 * 1.25
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
@@ -553,7 +549,7 @@ def test_ticks_beside_large_digits_do_not_make_the_frame_read_finer():
                       tuple(float(v) for v in INK), 4)
     found = segment.segment(segment.to_gray(to_frame(paper)))
     assert found.scale == 0.5
-    assert matched(truth, [tuple(int(v / 0.5) for v in box) for box in found.boxes]) == len(truth)
+    assert matched(truth, in_frame(found)) == len(truth)
 
 
 def test_writing_height_is_the_candidates_unless_small_marks_are_the_writing():
@@ -572,7 +568,7 @@ def test_rules_as_wide_as_the_pen_on_a_page_read_finer_are_removed():
     # wide, as wide as the pen; taken for strokes, they would join the digits of a row into one mark
     paper, truth = page_of_digits(50, rule_width_px=7)
     found = segment.segment(segment.to_gray(to_frame(paper)))
-    boxes = [tuple(int(round(value / found.scale)) for value in box) for box in found.boxes]
+    boxes = in_frame(found)
     assert found.scale > 640 / 2400 * 1.25
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
