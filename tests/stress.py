@@ -726,6 +726,37 @@ def dim_light(rng):
     return degrade(rng, image + noise), truth
 
 
+def hard_shadow(rng):
+    """A sharp-edged shadow across the page (a phone, a hand or a lamp's arm under a point light): digits
+    20–100 px tall at 640×480 (1.5 times at 1280×720), the light in the shadow 35–70 % of the rest, its edge a
+    straight line at any angle through one of the digits, soft over at most 6 px; then the camera's blur, noise
+    and JPEG."""
+    size = any_frame_size(rng)
+    heights = rng.uniform(20, 100, int(rng.integers(2, 6))) * size[0] / 480
+    hand = random_hand(rng)
+    items = [write(hand, rng, random_digits(rng, 1, 4), height) for height in heights]
+    sheet = paper(rng, size)
+    placed = place(rng, size, items, margin_px=int(heights.min() * 0.5))
+    frame, truth = finish(rng, sheet, placed, dark_ink(rng), "hard_shadow", camera=False)
+    image = frame.astype(np.float32) / 255 * shade_edge(rng, size, truth)[..., None]
+    return degrade(rng, image), truth
+
+
+def shade_edge(rng, size: tuple[int, int], truth: SceneTruth) -> np.ndarray:
+    """The light over a frame of `size` (H, W): 1, and 0.35–0.7 in a shadow whose edge crosses one of the
+    digits of `truth`."""
+    height, width = size
+    x, y, w, h = truth.digits[int(rng.integers(len(truth.digits)))].box if truth.digits else (0, 0, width, height)
+    angle = rng.uniform(0, 2 * np.pi)  # the shadow on any side of its edge
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    centre_x, centre_y = x + w * rng.uniform(0.2, 0.8), y + h * rng.uniform(0.2, 0.8)
+    distance = np.cos(angle) * (columns - centre_x) + np.sin(angle) * (rows - centre_y)
+    half_penumbra = rng.uniform(0.0, 3.0)  # px
+    lit = np.clip(0.5 + distance / (2 * max(half_penumbra, 1e-3)), 0, 1)
+    darkness = rng.uniform(0.35, 0.7)
+    return darkness + (1 - darkness) * lit
+
+
 def cluttered(rng):
     """A sheet held up to the camera or lying on a desk: it fills 35–85 % of the frame, and around it are
     wood grain, fabric or furniture, which are neither paper nor writing."""
@@ -792,7 +823,7 @@ STRESS_CLASSES = {
     "touching": touching, "distractors": distractors, "frame_edge": frame_edge, "colour_ink": colour_ink,
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
-    "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page,
+    "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page, "hard_shadow": hard_shadow,
 }
 PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 

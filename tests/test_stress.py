@@ -38,6 +38,7 @@ GATES = {
     "defocus": (24, 0.87, 0.95),  # 92 of 100, 96 of 98
     "washed_out": (24, 0.92, 0.97),  # 212 of 224, 215 of 218
     "dim_light": (24, 0.86, 0.97),  # 193 of 215, 201 of 203
+    "hard_shadow": (24, 0.84, 0.98),  # 166 of 189, 166 of 166
 }
 
 
@@ -154,6 +155,18 @@ def test_a_ruled_page_has_rules_and_a_page_has_none():
         thin_dark = margin[8:-8] < np.minimum(margin[:-16], margin[16:]) - 8
         rules = np.count_nonzero(np.diff(thin_dark.astype(np.int8)) == 1)
         assert rules >= least and (most is None or rules <= most), f"{name}: {rules} rules"
+
+
+def test_a_hard_shadows_edge_crosses_a_digit_of_the_scene():
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        truth = SceneTruth((TruthDigit((100, 80, 40, 60), 3), TruthDigit((300, 200, 40, 60), 5)), ("3", "5"))
+        light = stress.shade_edge(rng, (480, 640), truth)
+        darkness = light.min()
+        assert 0.35 <= darkness <= 0.7 and light.max() == 1.0
+        assert ((light == 1.0) | (light == darkness)).mean() > 0.98  # a sharp edge: little of the frame between
+        crossed = [light[y:y + h, x:x + w] for (x, y, w, h) in (digit.box for digit in truth.digits)]
+        assert any((box == 1.0).any() and (box == darkness).any() for box in crossed)
 
 
 @pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric, stress.furniture])
