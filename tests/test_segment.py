@@ -282,6 +282,50 @@ def test_a_sheet_edge_down_the_frame_does_not_take_the_digits_beside_it():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def slanted_shadow(paper, through_x, darkness=0.5):
+    """The paper with a sharp-edged shadow over the part right of a line through column `through_x` at mid
+    height, leaning by 0.3 of the height (as tests/photos.py's hard_shadow)."""
+    rows, columns = np.mgrid[0:paper.shape[0], 0:paper.shape[1]]
+    lit = columns <= through_x + 0.3 * (rows - paper.shape[0] / 2)
+    return paper * np.where(lit, 1.0, darkness).astype(np.float32)[..., None]
+
+
+def test_a_digit_a_hard_shadows_edge_crosses_is_found():
+    # Along the edge the shadowed paper stood out from the lit side's level as a line of ink, which joined
+    # the digit it crosses into a mark as tall as the frame, dropped as an edge.
+    paper, truth = sheet(DIGITS)
+    x, _, w, _ = truth[3]
+    boxes = found_boxes(to_frame(slanted_shadow(paper, x + w // 2)))
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_marks_along_a_shadows_edge_go_with_it():
+    # A guard against false digits: short strokes lying along the edge in the shadow (grain, a crease) join its
+    # line of ink into one mark dropped as an edge; cut from the line, they stay in the strip of shadow along the
+    # edge, so they are no digit it crosses and go with it.
+    paper, truth = sheet(DIGITS[:3])
+    through_x = truth[-1][0] + truth[-1][2] + 60
+    for top in range(10, 270, 26):
+        left = through_x + 0.3 * (top - 150) + 3
+        cv2.line(paper, (round(left), top), (round(left + 0.3 * 16), top + 16), tuple(float(value) for value in INK), 2)
+    boxes = found_boxes(to_frame(slanted_shadow(paper, through_x)))
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_shadow_steps_are_found_where_the_light_steps_and_only_there():
+    ink_gray = np.full((160, 240), 200, np.uint8)
+    paper = np.full((40, 60), 200, np.uint8)
+    paper[:, 30:] = 100                           # half the page in a shadow of half the light
+    steps = segment.shadow_steps(ink_gray, paper)
+    # at the paper's 1/4 size: two columns either side of the step, and a strip of shadow four columns wide
+    assert np.flatnonzero(steps.near[0, ::4]).tolist() == list(range(28, 32))
+    assert np.flatnonzero(steps.shadowed_strip[0, ::4]).tolist() == list(range(30, 34))
+    assert (steps.shadowed_paper[:, 29] == 100).all() and (steps.shadowed_paper[:, :28] == 200).all()
+    assert segment.shadow_steps(ink_gray, np.full((40, 60), 200, np.uint8)) is None
+    falling_off = np.tile(np.linspace(200, 100, 60).astype(np.uint8), (40, 1))  # light fading across the page
+    assert segment.shadow_steps(ink_gray, falling_off) is None
+
+
 def test_sensor_noise_is_the_grain_of_the_paper_not_its_writing_or_shading():
     paper, _ = sheet(DIGITS)
     clean = segment.to_gray(to_frame(gradient(paper, 0.4)))
