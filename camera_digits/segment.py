@@ -220,19 +220,34 @@ MAX_BORDER_RUN = 2.0          # a mark along the frame border twice as long as i
 
 @dataclass(frozen=True)
 class ShadowSteps:
-    """The sharp steps in the paper's light of one image (see SHADOW_STEP).
+    """The sharp steps in the paper's light of one image (see SHADOW_STEP). Most frames with a step (a sheet's
+    edge) have no long mark to cut, so the full-size masks are made only when asked for.
 
     ink_gray: the image (dark ink) the steps are in, as threshold_ink's contrast was measured on it.
-    near: uint8 at ink_gray's size, 255 within 2 pixels of the 4× smaller image of a step.
-    shadowed_strip: uint8 at ink_gray's size, 255 on the shadowed side of a step, within 4 of those pixels.
-    shadowed_paper: the paper's level at 1/4 size (paper_level), each pixel the darkest within one pixel
-        of it: beside a step, the shadowed side's level.
+    paper: its paper_level, at 1/4 size.
+    small_near, small_strip: uint8 at 1/4 size, the steps and the strips of shadow along them (below).
     """
 
     ink_gray: np.ndarray
-    near: np.ndarray
-    shadowed_strip: np.ndarray
-    shadowed_paper: np.ndarray
+    paper: np.ndarray
+    small_near: np.ndarray
+    small_strip: np.ndarray
+
+    @cached_property
+    def near(self) -> np.ndarray:
+        """uint8 at ink_gray's size, 255 within 2 pixels of the 4× smaller image of a step."""
+        return enlarge(self.small_near, BACKGROUND_SCALE, self.ink_gray.shape[::-1])
+
+    @cached_property
+    def shadowed_strip(self) -> np.ndarray:
+        """uint8 at ink_gray's size, 255 on the shadowed side of a step, within 4 of those pixels."""
+        return enlarge(self.small_strip, BACKGROUND_SCALE, self.ink_gray.shape[::-1])
+
+    @cached_property
+    def shadowed_paper(self) -> np.ndarray:
+        """The paper's level at 1/4 size, each pixel the darkest within one pixel of it: beside a step, the
+        shadowed side's level."""
+        return cv2.erode(self.paper, rect(3, 3))
 
 
 @dataclass(frozen=True)
@@ -418,9 +433,7 @@ def shadow_steps(ink_gray: np.ndarray, paper: np.ndarray) -> ShadowSteps | None:
                             dtype=cv2.CV_16U)
     shadowed_side = cv2.compare(cv2.add(paper, paper, dtype=cv2.CV_16U), levels_around, cv2.CMP_LT)
     strip = cv2.bitwise_and(cv2.dilate(near, SHADOW_STRIP_WINDOW), shadowed_side)
-    size = ink_gray.shape[::-1]
-    return ShadowSteps(ink_gray, enlarge(near, BACKGROUND_SCALE, size), enlarge(strip, BACKGROUND_SCALE, size),
-                       cv2.erode(paper, rect(3, 3)))
+    return ShadowSteps(ink_gray, paper, near, strip)
 
 
 class EdgeCut(NamedTuple):
@@ -438,9 +451,8 @@ def cut_at_shadow_edges(cleaned: np.ndarray, labels: np.ndarray, boxes: np.ndarr
     """Cut the line of shadowed paper along a hard shadow's edge out of the long marks it joined (see
     SHADOW_STEP), the ink mask `cleaned` labelled `labels` with `boxes`; None where nothing is cut."""
     height, width = cleaned.shape
-    box_w, box_h = boxes[:, 2], boxes[:, 3]
-    too_long = (box_h > MAX_FRAME_FRACTION * height) | (box_w > MAX_ASPECT * box_h)  # as plausible() has it
-    long_marks = too_long | (box_h > LONG_MARK_SHARE * height) | (box_w > LONG_MARK_SHARE * width)
+    too_long = too_long_for_a_digit(boxes, cleaned.shape)
+    long_marks = too_long | (boxes[:, 3] > LONG_MARK_SHARE * height) | (boxes[:, 2] > LONG_MARK_SHARE * width)
     too_long[0] = long_marks[0] = False  # the background
     if not long_marks.any():
         return None
@@ -796,9 +808,14 @@ def plausible(boxes: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
     answer: a thin-pen digit covers little of its box and a marker digit most of it, a small digit may sit
     beside large ones, a digit may be cut by the frame edge.
     """
+    return (boxes[:, 3] >= MIN_DIGIT_HEIGHT_PX) & ~too_long_for_a_digit(boxes, frame_shape)
+
+
+def too_long_for_a_digit(boxes: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:
+    """Boolean (N,): which (x, y, w, h) boxes are nearly as tall as the frame, or long flat strokes."""
     height, _ = frame_shape
     _, _, w, h = boxes.T
-    return (h >= MIN_DIGIT_HEIGHT_PX) & (h <= MAX_FRAME_FRACTION * height) & (w <= MAX_ASPECT * h)
+    return (h > MAX_FRAME_FRACTION * height) | (w > MAX_ASPECT * h)
 
 
 def touches_frame(boxes: np.ndarray, frame_shape: tuple[int, int]) -> np.ndarray:

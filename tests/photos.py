@@ -105,12 +105,14 @@ def under_glare(frame: np.ndarray, strength: float = 0.6) -> np.ndarray:
     return np.clip(frame * (1 - light[..., None]) + 255 * light[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
-def hard_shadow(frame: np.ndarray, darkness: float = 0.5) -> np.ndarray:
+def hard_shadow(frame: np.ndarray, darkness: float = 0.5, edge_x: float | None = None) -> np.ndarray:
     """The frame with a sharp-edged shadow (a phone or a hand under a point light) over its right part, the
-    light there `darkness` of the rest, its edge leaning by 0.3 of the height."""
+    light there `darkness` of the rest, its edge through column `edge_x` at mid height (default: 45 % of the
+    width), leaning by 0.3 of the height."""
     height, width = frame.shape[:2]
+    edge_x = 0.45 * width if edge_x is None else edge_x
     rows, columns = np.mgrid[0:height, 0:width]
-    shade = np.where(columns > 0.45 * width + 0.3 * (rows - height / 2), darkness, 1.0).astype(np.float32)
+    shade = np.where(columns > edge_x + 0.3 * (rows - height / 2), darkness, 1.0).astype(np.float32)
     return np.clip(frame * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from camera_digits import lines, segment
 from tests import stress
-from tests.photos import washed_out
+from tests.photos import hard_shadow as shadowed_frame, washed_out
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.stress import render_stress
 
@@ -282,20 +282,12 @@ def test_a_sheet_edge_down_the_frame_does_not_take_the_digits_beside_it():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
-def slanted_shadow(paper, through_x, darkness=0.5):
-    """The paper with a sharp-edged shadow over the part right of a line through column `through_x` at mid
-    height, leaning by 0.3 of the height (as tests/photos.py's hard_shadow)."""
-    rows, columns = np.mgrid[0:paper.shape[0], 0:paper.shape[1]]
-    lit = columns <= through_x + 0.3 * (rows - paper.shape[0] / 2)
-    return paper * np.where(lit, 1.0, darkness).astype(np.float32)[..., None]
-
-
 def test_a_digit_a_hard_shadows_edge_crosses_is_found():
     # Along the edge the shadowed paper stood out from the lit side's level as a line of ink, which joined
     # the digit it crosses into a mark as tall as the frame, dropped as an edge.
     paper, truth = sheet(DIGITS)
     x, _, w, _ = truth[3]
-    boxes = found_boxes(to_frame(slanted_shadow(paper, x + w // 2)))
+    boxes = found_boxes(shadowed_frame(to_frame(paper), edge_x=x + w // 2))
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
@@ -308,7 +300,7 @@ def test_marks_along_a_shadows_edge_go_with_it():
     for top in range(10, 270, 26):
         left = through_x + 0.3 * (top - 150) + 3
         cv2.line(paper, (round(left), top), (round(left + 0.3 * 16), top + 16), tuple(float(value) for value in INK), 2)
-    boxes = found_boxes(to_frame(slanted_shadow(paper, through_x)))
+    boxes = found_boxes(shadowed_frame(to_frame(paper), edge_x=through_x))
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
