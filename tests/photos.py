@@ -116,6 +116,14 @@ def hard_shadow(frame: np.ndarray, darkness: float = 0.5, edge_x: float | None =
     return np.clip(frame * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
+def low_resolution(frame: np.ndarray, side_px: int = 320) -> np.ndarray:
+    """The frame as a low-resolution camera (a 320×240 webcam or robot camera) would take it: shrunk, area-averaged,
+    until its longer side is `side_px`."""
+    height, width = frame.shape[:2]
+    scale = side_px / max(height, width)
+    return cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+
+
 def dimmed(frame: np.ndarray, light: float = 0.35, noise: float = 6.0) -> np.ndarray:
     """The frame from a camera in a dim room: its light `light` of full, with sensor noise of `noise` gray
     levels per colour channel (about two thirds of that once gray; the same noise for every frame of a size,
@@ -136,4 +144,5 @@ CAMERA_CHANGES = {
     "under a glare spot": (under_glare,),
     "under a hard shadow's edge": (hard_shadow,),
     "dimmed to 35 % with sensor noise (a dim room)": (dimmed,),
+    "shrunk to 320 px on the longer side (a 320×240 camera)": (low_resolution,),
 }

@@ -742,6 +742,17 @@ def hard_shadow(rng):
     return degrade(rng, image), truth
 
 
+def far_page(rng):
+    """A camera that takes in a whole sheet from afar, or a low-resolution one (a webcam across a desk, a
+    robot's camera): 4–10 numbers of digits 9–14 px tall at 320×240, 640×480 or 1280×720, in any hand; then the
+    camera's blur, noise and JPEG."""
+    size = ((240, 320), (480, 640), (720, 1280))[int(rng.integers(3))]
+    height = rng.uniform(9, 14)
+    hand = random_hand(rng)
+    items = [write(hand, rng, random_digits(rng, 1, 4), height) for _ in range(int(rng.integers(4, 11)))]
+    return finish(rng, paper(rng, size), place(rng, size, items, margin_px=int(height)), dark_ink(rng), "far_page")
+
+
 def shade_edge(rng, size: tuple[int, int], truth: SceneTruth) -> np.ndarray:
     """The light over a frame of `size` (H, W): 1, and 0.35–0.7 in a shadow whose edge crosses one of the
     digits of `truth`."""
@@ -824,6 +835,7 @@ STRESS_CLASSES = {
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
     "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page, "hard_shadow": hard_shadow,
+    "far_page": far_page,
 }
 PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 

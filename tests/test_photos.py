@@ -29,15 +29,18 @@ MIN_BLURRED_ACCURACY = 0.915
 WASHED = "washed out to 25 %"
 MIN_WASHED_ACCURACY = 0.9725
 # Under a glare spot: 0.9250 (30 errors in 400 digits; 0.8700 while the ink floor there was the frame's); under a
-# hard shadow's edge: 0.8375 (65 errors).
+# hard shadow's edge: 0.9325 (27 errors; 0.8375 before its line was cut out of the marks it joins).
 GLARE = "under a glare spot"
 MIN_GLARE_ACCURACY = 0.9175
 SHADOW = "under a hard shadow's edge"
-MIN_SHADOW_ACCURACY = 0.83
+MIN_SHADOW_ACCURACY = 0.925
 # Dimmed to 35 % with sensor noise of 6 gray levels, as a webcam in a dim room: 0.9800 (8 errors in 400 digits;
 # 0.9525 before noisy frames were smoothed).
 DIMMED = "dimmed to 35 % with sensor noise (a dim room)"
 MIN_DIMMED_ACCURACY = 0.9725
+# Shrunk to 320 px on their longer side, as a 320×240 camera takes them: 0.8400 (64 errors in 400 digits).
+LOW_RESOLUTION = "shrunk to 320 px on the longer side (a 320×240 camera)"
+MIN_LOW_RESOLUTION_ACCURACY = 0.8325
 NO_PHOTOS_VARIABLE = "CAMERA_DIGITS_NO_PHOTOS"
 
 
@@ -74,9 +77,9 @@ def readings(photo_frames, read_digits):
 @pytest.fixture(scope="module")
 def changed_readings(photo_frames, read_digits):
     """{change: 1 - edit distance / digits} over every labelled photo changed as TURNED, BLURRED, WASHED,
-    GLARE, SHADOW and DIMMED say, and the photos it misread."""
+    GLARE, SHADOW, DIMMED and LOW_RESOLUTION say, and the photos it misread."""
     results = {}
-    for name in (TURNED, BLURRED, WASHED, GLARE, SHADOW, DIMMED):
+    for name in (TURNED, BLURRED, WASHED, GLARE, SHADOW, DIMMED, LOW_RESOLUTION):
         read = [(photo, read_digits(change(frame)))
                 for photo, frame in photo_frames for change in CAMERA_CHANGES[name]]
         errors = sum(edit_distance(photo.digits, got) for photo, got in read)
@@ -109,8 +112,9 @@ def test_real_photos_washed_out_are_read(changed_readings):
 
 
 @pytest.mark.parametrize("change, least", [(GLARE, MIN_GLARE_ACCURACY), (SHADOW, MIN_SHADOW_ACCURACY),
-                                           (DIMMED, MIN_DIMMED_ACCURACY)])
-def test_real_photos_under_glare_a_hard_shadow_or_dim_light_are_read(changed_readings, change, least):
+                                           (DIMMED, MIN_DIMMED_ACCURACY),
+                                           (LOW_RESOLUTION, MIN_LOW_RESOLUTION_ACCURACY)])
+def test_real_photos_in_hard_light_or_from_a_poor_camera_are_read(changed_readings, change, least):
     read, misread = changed_readings[change]
     assert read >= least, f"accuracy {read:.4f}; misread: {', '.join(misread)}"
 

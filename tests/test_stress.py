@@ -39,6 +39,7 @@ GATES = {
     "washed_out": (24, 0.92, 0.97),  # 212 of 224, 215 of 218
     "dim_light": (24, 0.86, 0.97),  # 193 of 215, 201 of 203
     "hard_shadow": (24, 0.92, 0.98),  # 180 of 189, 180 of 180
+    "far_page": (24, 0.46, 0.99),  # 221 of 441, 221 of 221
 }
 
 
@@ -77,9 +78,9 @@ def test_truth_boxes_hold_the_ink(name):
             inside = gray[y:y + h, x:x + w]
             around = gray[max(0, y - h // 2):y + h + h // 2, max(0, x - w // 2):x + w + w // 2]
             stands_out = np.median(around) - inside.min() if name != "dark_board" else inside.max() - np.median(around)
-            # out of focus, a thin pen's darkest pixel is spread over its neighbours, and washed out, all ink is
-            # pressed toward the paper: the stroke is fainter
-            faint = name in ("defocus", "washed_out")
+            # out of focus or written small, a pen's darkest pixel is spread over its neighbours by the blur, and
+            # washed out, all ink is pressed toward the paper: the stroke is fainter
+            faint = name in ("defocus", "washed_out", "far_page")
             assert stands_out > (20 if faint else 40), f"{name} seed {seed}: no ink in {digit}"
 
 
@@ -167,6 +168,17 @@ def test_a_hard_shadows_edge_crosses_a_digit_of_the_scene():
         assert ((light == 1.0) | (light == darkness)).mean() > 0.98  # a sharp edge: little of the frame between
         crossed = [light[y:y + h, x:x + w] for (x, y, w, h) in (digit.box for digit in truth.digits)]
         assert any((box == 1.0).any() and (box == darkness).any() for box in crossed)
+
+
+def test_a_far_page_holds_numbers_written_small_in_a_small_frame():
+    heights = []
+    for seed in range(12):
+        frame, truth = render_stress("far_page", seed)
+        assert frame.shape[:2] in ((240, 320), (480, 640), (720, 1280)) and len(truth.numbers) >= 4
+        heights += [digit.box[3] for digit in truth.digits]
+    # Written 9-14 px tall: most digits are shorter than a candidate at 640 px must be; a flourish of a
+    # calligraphic font's figure may reach further.
+    assert np.mean(np.array(heights) < 16) > 0.8 and min(heights) >= 6
 
 
 @pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric, stress.furniture])
