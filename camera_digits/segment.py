@@ -37,6 +37,17 @@ TARGET_DIGIT_PX = 36          # ... where it is this tall
 MIN_SMALL_MARK_PX = 6
 MIN_SMALL_MARKS = 5
 MAX_FINE_SIDE_PX = 2560       # the finer copy's longest side, at most: bounds the time of a 12-megapixel photo
+# Writing small in the frame's own pixels (a webcam taking in a whole sheet, a 320x240 camera) is read enlarged,
+# up to MAX_ENLARGEMENT times: a stroke 1-2 px wide then stays whole through the threshold and the digit clears
+# MIN_DIGIT_HEIGHT_PX. Only writing under ENLARGE_BELOW_PX is: read twice as large, the low_res stress scenes
+# (digits 15-28 px, tune seeds) read 94.0 % against 94.3 % when they were first measured. On the tune seeds of
+# the far_page scenes (digits 9-14 px) 45.7 % read without enlarging; enlarging writing under 12, 16, 20 and 24
+# px up to twice read 71.2, 85.8, 86.2 and 86.3 % (low_res the same up to 16 px; 20 px made a false digit there,
+# 24 px also lost 2 digits); up to three times under 16 px read 87.8 %, but took 33 ms a 640x480 frame against
+# 17 ms. Interpolated, an enlarged copy's sensor noise no longer passes for a dim room's (sensor_noise): it is
+# not smoothed again.
+ENLARGE_BELOW_PX = 16
+MAX_ENLARGEMENT = 2.0
 POLARITY_MARGIN = 30         # gray levels by which ink stands out from its surroundings, to tell polarity
 # Where what stands out darker and brighter are within this factor of each other (a sheet among bright things
 # in a room), "auto" reads the frame both ways and keeps the reading the model is surer of. On the tune seeds
@@ -258,7 +269,7 @@ class Segmentation:
     kept: uint8 (number of labels,) 255 for the components kept as possible writing, else 0.
     boxes: int32 (N, 4) candidate boxes as (x, y, w, h), in processed pixels.
     groups: for each box, the component labels that make up that digit.
-    scale: processed size / original size (≤ 1).
+    scale: processed size / original size (over 1 only where small writing was read enlarged).
     contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
     writing_px: the writing's typical height in processed pixels (writing_height; 0: none found).
     """
@@ -880,7 +891,8 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back.
 
     A first pass reads a copy at most `max_side_px` long; where its writing is small, the frame is read again
-    at the scale that makes it TARGET_DIGIT_PX tall (a page of small digits in a large photo).
+    at the scale that makes it TARGET_DIGIT_PX tall (a page of small digits in a large photo), enlarged where
+    the writing is small even at the frame's own resolution (finer_scale).
     """
     first_scale = min(1.0, max_side_px / max(gray.shape))
     small = resize(gray, first_scale)
@@ -904,14 +916,13 @@ def segment_from(gray: np.ndarray, small: np.ndarray, first_scale: float, dark: 
 
 def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | None:
     """The scale (processed / original) at which the writing of `found` (its writing_px) is TARGET_DIGIT_PX
-    tall, within MAX_FINE_SIDE_PX and the frame's own resolution; None where it is big enough already.
-
-    Frames are never enlarged: read twice as large, the blurred 320x240 stress scenes (tune seeds) came out
-    no better (94.0 % against 94.3 %).
-    """
+    tall, within MAX_FINE_SIDE_PX and the frame's own resolution (MAX_ENLARGEMENT times it where the writing is
+    under ENLARGE_BELOW_PX in the frame's own pixels); None where the writing is big enough already, or reading
+    again would not make it at least 1.25 times as tall."""
     if not 0 < found.writing_px < FINE_DIGIT_PX:
         return None
-    scale = min(found.scale * TARGET_DIGIT_PX / found.writing_px, MAX_FINE_SIDE_PX / max(frame_shape), 1.0)
+    largest = MAX_ENLARGEMENT if found.writing_px / found.scale < ENLARGE_BELOW_PX else 1.0
+    scale = min(found.scale * TARGET_DIGIT_PX / found.writing_px, MAX_FINE_SIDE_PX / max(frame_shape), largest)
     return scale if scale > 1.25 * found.scale else None
 
 
@@ -928,11 +939,11 @@ def writing_height(mark_heights: np.ndarray, candidate_heights: np.ndarray) -> f
 
 
 def resize(gray: np.ndarray, scale: float) -> np.ndarray:
-    """`gray` shrunk by `scale` ≤ 1, area-averaged."""
+    """`gray` resized by `scale`: shrunk area-averaged, enlarged by linear interpolation."""
     if scale == 1.0:
         return gray
     size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:

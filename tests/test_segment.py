@@ -576,6 +576,33 @@ def test_digits_too_small_for_candidates_at_the_first_pass_are_read_finer():
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def test_writing_too_small_even_at_a_small_frames_own_resolution_is_read_enlarged():
+    # ten MNIST digits 10 px tall in a 320x240 frame (a camera taking in a whole sheet, a robot's camera) are
+    # under MIN_DIGIT_HEIGHT_PX at the frame's own resolution: it is read again enlarged
+    paper, truth = sheet(range(10), height_px=10, gap_px=8, size=(240, 320))
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    assert found.scale == segment.MAX_ENLARGEMENT
+    boxes = in_frame(found)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_only_writing_small_in_the_frames_own_pixels_is_read_enlarged():
+    def finer(writing_px, first_scale, frame_shape):
+        found = segment.Segmentation(np.zeros((1, 1), np.int32), np.zeros(1, np.uint8), np.zeros((0, 4), np.int32),
+                                     (), first_scale, writing_px=writing_px)
+        return segment.finer_scale(found, frame_shape)
+
+    assert finer(10, 1.0, (240, 320)) == segment.MAX_ENLARGEMENT  # 10 px in a 320x240 frame
+    assert finer(14, 1.0, (480, 640)) == segment.MAX_ENLARGEMENT
+    assert finer(16, 1.0, (480, 640)) is None  # 16 px: read at the frame's own resolution, which is the first pass's
+    assert finer(18, 1.0, (240, 320)) is None
+    assert finer(10, 0.5, (720, 1280)) == 1.0  # 20 px at 1280x720's own resolution: read there, not enlarged
+    assert finer(7, 0.5, (720, 1280)) == segment.MAX_ENLARGEMENT  # 14 px there: enlarged
+    assert finer(6, 0.4, (1200, 1600)) == segment.MAX_FINE_SIDE_PX / 1600  # 15 px: enlarged up to the longest side
+    assert finer(6, 0.25, (1920, 2560)) == 1.0  # 24 px at full size
+    assert finer(30, 1.0, (240, 320)) is None  # big enough already
+
+
 def test_ticks_beside_large_digits_do_not_make_the_frame_read_finer():
     # three digits and six ticks under MIN_DIGIT_HEIGHT_PX at 640 px: more small marks than candidates, but
     # the candidates are large, so the writing is theirs
