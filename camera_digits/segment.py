@@ -31,10 +31,12 @@ TARGET_DIGIT_PX = 36          # ... where it is this tall
 # be candidates but at least MIN_SMALL_MARK_PX tall (smaller ones are specks) are the writing where they outnumber
 # the candidates and number MIN_SMALL_MARKS or more (a number's worth). On the tune pages of ruled paper (seeds
 # 0-59) such writing read finer took 5,069 -> 5,138 of 5,413 digits (66 -> 77 false), plain pages the same. The
-# sizes and counts are not tuned: 3, 5 and 10 marks read the same tune scenes but one digit of mixed sizes (lost
-# at 10); small marks beside large candidates read the same too, but a few ticks beside large digits would then
-# have the frame read at full size.
-MIN_SMALL_MARK_PX = 6
+# counts are not tuned: 3, 5 and 10 marks read the same tune scenes but one digit of mixed sizes (lost at 10);
+# small marks beside large candidates read the same too, but a few ticks beside large digits would then have the
+# frame read at full size. The least mark was 6 px until digits 9-14 px tall in a 1280x720 frame (4.5-7 px at 640
+# px) were measured (far_page): on its tune seeds 5 and 4 px read 87.2 % against 85.8 % (1280x720 frames 80.2 ->
+# 84.4 %), with 8 false digits as before; every other tune scene read the same.
+MIN_SMALL_MARK_PX = 5
 MIN_SMALL_MARKS = 5
 MAX_FINE_SIDE_PX = 2560       # the finer copy's longest side, at most: bounds the time of a 12-megapixel photo
 # Writing small in the frame's own pixels (a webcam taking in a whole sheet, a 320x240 camera) is read enlarged,

@@ -586,6 +586,22 @@ def test_writing_too_small_even_at_a_small_frames_own_resolution_is_read_enlarge
     assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
 
 
+def test_writing_5_px_tall_at_the_first_pass_of_a_larger_frame_is_read_enlarged():
+    # ten bold digits 10 px tall in a 1280x720 frame are 5 px at the first pass's 640 px, as small as the
+    # smallest marks that count as writing (MIN_SMALL_MARK_PX): the frame is read again, enlarged
+    paper = np.ones((720, 1280, 3), np.float32) * PAPER
+    images, _ = mnist_test()
+    x, truth = 40, []
+    for index in range(10):
+        glyph = cv2.dilate(ink_glyph(images[index], 10), np.ones((2, 2), np.uint8))  # a felt-tip's stroke
+        truth.append(write_ink(paper, glyph, x, 360, INK))
+        x += glyph.shape[1] + 10
+    found = segment.segment(segment.to_gray(to_frame(paper)))
+    assert found.scale == segment.MAX_ENLARGEMENT
+    boxes = in_frame(found)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
 def test_only_writing_small_in_the_frames_own_pixels_is_read_enlarged():
     def finer(writing_px, first_scale, frame_shape):
         found = segment.Segmentation(np.zeros((1, 1), np.int32), np.zeros(1, np.uint8), np.zeros((0, 4), np.int32),
@@ -620,7 +636,8 @@ def test_writing_height_is_the_candidates_unless_small_marks_are_the_writing():
     assert segment.writing_height(small, np.zeros(0)) == 9  # no candidate: the small marks
     assert segment.writing_height(np.concatenate([small, [20, 22]]), np.array([20, 22])) == 9  # small candidates
     assert segment.writing_height(np.concatenate([small, [40, 44, 48]]), np.array([40, 44, 48])) == 44
-    assert segment.writing_height(np.array([5, 5, 5, 12, 12, 12, 20]), np.array([20])) == 20  # specks, candidates
+    assert segment.writing_height(np.array([4, 4, 4, 12, 12, 12, 20]), np.array([20])) == 20  # specks, candidates
+    assert segment.writing_height(np.array([5, 5, 5, 6, 6]), np.zeros(0)) == 5  # 10 px writing seen at half size
     assert segment.writing_height(np.array([7, 8, 9, 10, 20]), np.array([20])) == 20  # four: under MIN_SMALL_MARKS
     assert segment.writing_height(np.concatenate([small, [20] * 6]), np.array([20] * 6)) == 20  # a tie
     assert segment.writing_height(np.zeros(0), np.zeros(0)) == 0
