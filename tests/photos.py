@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tests.handheld import smear
+
 PHOTOS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "dev-photos"
 
 
@@ -116,6 +118,13 @@ def hard_shadow(frame: np.ndarray, darkness: float = 0.5, edge_x: float | None =
     return np.clip(frame * shade[..., None] + 0.5, 0, 255).astype(np.uint8)
 
 
+def moved(frame: np.ndarray, share: float, across: bool = False) -> np.ndarray:
+    """The frame as a camera moving during its exposure takes it: smeared along a straight line `share` of its
+    longer side long, left to right or, `across`, top to bottom."""
+    length = share * max(frame.shape[:2])
+    return smear(frame, np.array([0.0, 2 * length] if across else [2 * length, 0.0]))  # smear takes half a move
+
+
 def low_resolution(frame: np.ndarray, side_px: int = 320) -> np.ndarray:
     """The frame as a low-resolution camera (a 320×240 webcam or robot camera) would take it: shrunk, area-averaged,
     until its longer side is `side_px`."""
@@ -145,4 +154,6 @@ CAMERA_CHANGES = {
     "under a hard shadow's edge": (hard_shadow,),
     "dimmed to 35 % with sensor noise (a dim room)": (dimmed,),
     "shrunk to 320 px on the longer side (a 320×240 camera)": (low_resolution,),
+    "moved by 0.75 % of the longer side during the exposure (along and across)":
+        (lambda frame: moved(frame, 0.0075), lambda frame: moved(frame, 0.0075, across=True)),
 }
