@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -27,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from camera_digits.recognizer import DigitRecognizer  # noqa: E402
 from camera_digits.tracking import Tracker  # noqa: E402
 from tests.handheld import film, moved_truth  # noqa: E402
-from tests.photos import PHOTOS_DIR, edit_distance, labelled_photos  # noqa: E402
+from tests.photos import PHOTOS_DIR, edit_distance, labelled_photos, shrunk  # noqa: E402
 from tests.scenes import score_reading  # noqa: E402
 from tests.stress import PAGE_CLASSES, STRESS_CLASSES, render_stress, split_seeds  # noqa: E402
 
@@ -61,13 +60,6 @@ class Steadiness:
                 f"{self.exact / max(self.frames, 1):6.1%}, digits read right {self.right / max(self.digits, 1):6.1%}")
 
 
-def shrink(image: np.ndarray) -> np.ndarray:
-    scale = MAX_STILL_SIDE_PX / max(image.shape[:2])
-    if scale >= 1:
-        return image
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-
-
 def shown_numbers(reading) -> list[str]:
     """What the viewer sees change: the numbers read, in any order (a roll of the camera may reorder the
     lines without anything on screen changing)."""
@@ -93,7 +85,7 @@ def play(recognizer, frames, score_frame, raw: Steadiness, tracked: Steadiness) 
 def photo_clips(recognizer, folder: Path, photos: list, frames: int, seed: int):
     raw, tracked = Steadiness(), Steadiness()
     for number, photo in enumerate(photos):
-        still = shrink(cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR))
+        still = shrunk(cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR), MAX_STILL_SIDE_PX)
         clip, _ = film(still, frames, seed + number)
 
         def score_frame(_, reading, expected=photo.digits):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from camera_digits.pixels import digit_mask
+from camera_digits.pixels import digit_mask, resized
 
 CROP_SIZE_PX = 28
 FIT_SIZE_PX = 20
@@ -91,9 +91,7 @@ def fit(mask: np.ndarray) -> np.ndarray:
     """Resize an ink mask uint8 (h, w) to fit FIT_SIZE_PX on its longer side, keeping aspect."""
     height, width = mask.shape
     scale = FIT_SIZE_PX / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(mask, size, interpolation=interpolation)
+    return resized(mask, (max(1, round(width * scale)), max(1, round(height * scale))), scale)
 
 
 def centre_by_mass(glyph: np.ndarray) -> np.ndarray:

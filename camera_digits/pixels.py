@@ -23,6 +23,12 @@ def rect(width: int, height: int) -> np.ndarray:
     return kernel
 
 
+def resized(image: np.ndarray, size: tuple[int, int], scale: float) -> np.ndarray:
+    """`image` resized to `size` (w, h) by `scale`: area-averaged where it shrinks, linearly interpolated where it
+    grows."""
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
 def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     """`image` averaged over `factor` × `factor` blocks (a power of two): size (w // factor, h // factor).
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from camera_digits.lines import line_pixels, line_remnants, remove_lines, runs_on
 from camera_digits.pixels import (component_boxes, digit_mask, enlarge, labelled_components, pixels_per_label, rect,
-                                 relabel, shrink)
+                                 relabel, resized, shrink)
 
 POLARITIES = ("dark", "light", "auto")
 MAX_SIDE_PX = 640             # first pass's size: reads the dev photos as well as 800 or 960 px do, and is fastest
@@ -41,13 +41,13 @@ MIN_SMALL_MARKS = 5
 MAX_FINE_SIDE_PX = 2560       # the finer copy's longest side, at most: bounds the time of a 12-megapixel photo
 # Writing small in the frame's own pixels (a webcam taking in a whole sheet, a 320x240 camera) is read enlarged,
 # up to MAX_ENLARGEMENT times: a stroke 1-2 px wide then stays whole through the threshold and the digit clears
-# MIN_DIGIT_HEIGHT_PX. Only writing under ENLARGE_BELOW_PX is: read twice as large, the low_res stress scenes
-# (digits 15-28 px, tune seeds) read 94.0 % against 94.3 % when they were first measured. On the tune seeds of
-# the far_page scenes (digits 9-14 px) 45.7 % read without enlarging; enlarging writing under 12, 16, 20 and 24
-# px up to twice read 71.2, 85.8, 86.2 and 86.3 % (low_res the same up to 16 px; 20 px made a false digit there,
-# 24 px also lost 2 digits); up to three times under 16 px read 87.8 %, but took 33 ms a 640x480 frame against
-# 17 ms. Interpolated, an enlarged copy's sensor noise no longer passes for a dim room's (sensor_noise): it is
-# not smoothed again.
+# MIN_DIGIT_HEIGHT_PX. Larger writing (ENLARGE_BELOW_PX or taller) is not: read twice as large, the low_res stress
+# scenes (digits 15-28 px, tune seeds) read 94.0 % against 94.3 % when they were first measured. On the tune seeds
+# of the far_page scenes (digits 9-14 px) 45.7 % read without enlarging; enlarging writing under 12, 16, 20 and
+# 24 px up to twice read 71.2, 85.8, 86.2 and 86.3 % (low_res the same up to 16 px; 20 px made a false digit
+# there, 24 px also lost 2 digits); up to three times under 16 px read 87.8 %, but its 640x480 frames took 33 ms
+# instead of 17 (median). The enlarged copy is made from the frame itself, and interpolation smooths its sensor
+# noise out of what sensor_noise measures: it is never smoothed for a dim room.
 ENLARGE_BELOW_PX = 16
 MAX_ENLARGEMENT = 2.0
 POLARITY_MARGIN = 30         # gray levels by which ink stands out from its surroundings, to tell polarity
@@ -920,12 +920,13 @@ def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | No
     """The scale (processed / original) at which the writing of `found` (its writing_px) is TARGET_DIGIT_PX
     tall, within MAX_FINE_SIDE_PX and the frame's own resolution (MAX_ENLARGEMENT times it where the writing is
     under ENLARGE_BELOW_PX in the frame's own pixels); None where the writing is big enough already, or reading
-    again would not make it at least 1.25 times as tall."""
+    again would not make it more than 1.25 times as tall, or still under MIN_DIGIT_HEIGHT_PX."""
     if not 0 < found.writing_px < FINE_DIGIT_PX:
         return None
     largest = MAX_ENLARGEMENT if found.writing_px / found.scale < ENLARGE_BELOW_PX else 1.0
     scale = min(found.scale * TARGET_DIGIT_PX / found.writing_px, MAX_FINE_SIDE_PX / max(frame_shape), largest)
-    return scale if scale > 1.25 * found.scale else None
+    finer_writing_px = found.writing_px * scale / found.scale
+    return scale if scale > 1.25 * found.scale and finer_writing_px >= MIN_DIGIT_HEIGHT_PX else None
 
 
 def writing_height(mark_heights: np.ndarray, candidate_heights: np.ndarray) -> float:
@@ -941,11 +942,10 @@ def writing_height(mark_heights: np.ndarray, candidate_heights: np.ndarray) -> f
 
 
 def resize(gray: np.ndarray, scale: float) -> np.ndarray:
-    """`gray` resized by `scale`: shrunk area-averaged, enlarged by linear interpolation."""
+    """`gray` resized by `scale` (pixels.resized)."""
     if scale == 1.0:
         return gray
-    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return resized(gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))), scale)
 
 
 def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:

@@ -75,12 +75,18 @@ def film(still: np.ndarray, frames: int, seed: int) -> tuple[list[np.ndarray], l
 
 def smear(frame: np.ndarray, shift_px: np.ndarray) -> np.ndarray:
     """Motion blur along the move since the last frame (half of it: the shutter is open half the time)."""
-    length = float(np.hypot(*shift_px)) / 2
+    return motion_blur(frame, np.asarray(shift_px, np.float64) / 2)
+
+
+def motion_blur(frame: np.ndarray, move_px: np.ndarray) -> np.ndarray:
+    """The frame as a camera moving by `move_px` (x, y) pixels while its shutter is open takes it: smeared along
+    a line as long as the move, rounded up to an odd number of pixels; a move under 1.5 px leaves it as it is."""
+    length = float(np.hypot(*move_px))
     if length < 1.5:
         return frame
     size = int(np.ceil(length)) | 1
     kernel = np.zeros((size, size), np.float32)
-    direction = shift_px / max(np.hypot(*shift_px), 1e-6) * (size // 2)
+    direction = move_px / length * (size // 2)
     centre = size // 2
     cv2.line(kernel, (int(round(centre - direction[0])), int(round(centre - direction[1]))),
              (int(round(centre + direction[0])), int(round(centre + direction[1]))), 1.0, 1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.handheld import smear
+from tests.handheld import motion_blur
 
 PHOTOS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "dev-photos"
 
@@ -119,18 +119,19 @@ def hard_shadow(frame: np.ndarray, darkness: float = 0.5, edge_x: float | None =
 
 
 def moved(frame: np.ndarray, share: float, across: bool = False) -> np.ndarray:
-    """The frame as a camera moving during its exposure takes it: smeared along a straight line `share` of its
-    longer side long, left to right or, `across`, top to bottom."""
+    """The frame as a camera moving during its exposure takes it: smeared along a straight move `share` of its
+    longer side long (motion_blur), left to right or, `across`, top to bottom."""
     length = share * max(frame.shape[:2])
-    return smear(frame, np.array([0.0, 2 * length] if across else [2 * length, 0.0]))  # smear takes half a move
+    return motion_blur(frame, np.array([0.0, length] if across else [length, 0.0]))
 
 
-def low_resolution(frame: np.ndarray, side_px: int = 320) -> np.ndarray:
-    """The frame as a low-resolution camera (a 320×240 webcam or robot camera) would take it: shrunk, area-averaged,
-    until its longer side is `side_px`."""
-    height, width = frame.shape[:2]
-    scale = side_px / max(height, width)
-    return cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+def shrunk(frame: np.ndarray, side_px: int) -> np.ndarray:
+    """The frame as a camera of fewer pixels takes it: shrunk, area-averaged, until its longer side is at most
+    `side_px` (a smaller frame as it is)."""
+    scale = side_px / max(frame.shape[:2])
+    if scale >= 1:
+        return frame
+    return cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 def dimmed(frame: np.ndarray, light: float = 0.35, noise: float = 6.0) -> np.ndarray:
@@ -153,7 +154,7 @@ CAMERA_CHANGES = {
     "under a glare spot": (under_glare,),
     "under a hard shadow's edge": (hard_shadow,),
     "dimmed to 35 % with sensor noise (a dim room)": (dimmed,),
-    "shrunk to 320 px on the longer side (a 320×240 camera)": (low_resolution,),
+    "shrunk to 320 px on the longer side (a 320×240 camera)": (lambda frame: shrunk(frame, 320),),
     "moved by 0.75 % of the longer side during the exposure (along and across)":
         (lambda frame: moved(frame, 0.0075), lambda frame: moved(frame, 0.0075, across=True)),
 }

@@ -38,14 +38,14 @@ MIN_SHADOW_ACCURACY = 0.925
 # 0.9525 before noisy frames were smoothed).
 DIMMED = "dimmed to 35 % with sensor noise (a dim room)"
 MIN_DIMMED_ACCURACY = 0.9725
-# Shrunk to 320 px on their longer side, as a 320×240 camera takes them: 0.9850 (6 errors in 400 digits; 0.8400
+# Shrunk to 320 px on their longer side, as a 320×240 camera takes them: 0.9875 (5 errors in 400 digits; 0.8400
 # before writing small at the frame's own resolution was read enlarged).
 LOW_RESOLUTION = "shrunk to 320 px on the longer side (a 320×240 camera)"
-MIN_LOW_RESOLUTION_ACCURACY = 0.9775
+MIN_LOW_RESOLUTION_ACCURACY = 0.98
 # Smeared by 0.75 % of their longer side along and across, as a camera moving during its exposure takes them:
 # 0.9138 (69 errors in 800 digits).
 MOVED = "moved by 0.75 % of the longer side during the exposure (along and across)"
-MIN_MOVED_ACCURACY = 0.905
+MIN_MOVED_ACCURACY = 0.906
 NO_PHOTOS_VARIABLE = "CAMERA_DIGITS_NO_PHOTOS"
 
 

@@ -612,6 +612,8 @@ def test_only_writing_small_in_the_frames_own_pixels_is_read_enlarged():
     assert finer(14, 1.0, (480, 640)) == segment.MAX_ENLARGEMENT
     assert finer(16, 1.0, (480, 640)) is None  # 16 px: read at the frame's own resolution, which is the first pass's
     assert finer(18, 1.0, (240, 320)) is None
+    assert finer(6, 1.0, (240, 320)) == segment.MAX_ENLARGEMENT  # 12 px enlarged: a candidate's least height
+    assert finer(5, 1.0, (240, 320)) is None  # 10 px enlarged: still no candidate, not worth reading again
     assert finer(10, 0.5, (720, 1280)) == 1.0  # 20 px at 1280x720's own resolution: read there, not enlarged
     assert finer(7, 0.5, (720, 1280)) == segment.MAX_ENLARGEMENT  # 14 px there: enlarged
     assert finer(6, 0.4, (1200, 1600)) == segment.MAX_FINE_SIDE_PX / 1600  # 15 px: enlarged up to the longest side
