@@ -89,9 +89,7 @@ def disc(radius: int) -> np.ndarray:
 
 def fit(mask: np.ndarray) -> np.ndarray:
     """Resize an ink mask uint8 (h, w) to fit FIT_SIZE_PX on its longer side, keeping aspect."""
-    height, width = mask.shape
-    scale = FIT_SIZE_PX / max(height, width)
-    return resized(mask, (max(1, round(width * scale)), max(1, round(height * scale))), scale)
+    return resized(mask, FIT_SIZE_PX / max(mask.shape))
 
 
 def centre_by_mass(glyph: np.ndarray) -> np.ndarray:

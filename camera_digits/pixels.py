@@ -23,9 +23,13 @@ def rect(width: int, height: int) -> np.ndarray:
     return kernel
 
 
-def resized(image: np.ndarray, size: tuple[int, int], scale: float) -> np.ndarray:
-    """`image` resized to `size` (w, h) by `scale`: area-averaged where it shrinks, linearly interpolated where it
-    grows."""
+def resized(image: np.ndarray, scale: float) -> np.ndarray:
+    """`image` resized by `scale` (each side rounded, at least 1 px): area-averaged where it shrinks, linearly
+    interpolated where it grows; itself at a scale of 1."""
+    if scale == 1.0:
+        return image
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 

@@ -897,7 +897,7 @@ def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SID
     the writing is small even at the frame's own resolution (finer_scale).
     """
     first_scale = min(1.0, max_side_px / max(gray.shape))
-    small = resize(gray, first_scale)
+    small = resized(gray, first_scale)
     return segment_from(gray, small, first_scale, dark_ink(small, polarity))
 
 
@@ -905,7 +905,7 @@ def segment_each_way(gray: np.ndarray, polarity: str, max_side_px: int = MAX_SID
     """segment() once per polarity that polarities_to_read gives for the frame (the guess first), the first
     pass's copy made once for all."""
     first_scale = min(1.0, max_side_px / max(gray.shape))
-    small = resize(gray, first_scale)
+    small = resized(gray, first_scale)
     return [segment_from(gray, small, first_scale, way == "dark") for way in polarities_to_read(small, polarity)]
 
 
@@ -913,7 +913,7 @@ def segment_from(gray: np.ndarray, small: np.ndarray, first_scale: float, dark: 
     """segment() given its first pass's copy `small` of `gray` at `first_scale` and the polarity."""
     found = segment_at(small, dark, first_scale)
     scale = finer_scale(found, gray.shape)
-    return found if scale is None else segment_at(resize(gray, scale), dark, scale)
+    return found if scale is None else segment_at(resized(gray, scale), dark, scale)
 
 
 def finer_scale(found: Segmentation, frame_shape: tuple[int, int]) -> float | None:
@@ -939,13 +939,6 @@ def writing_height(mark_heights: np.ndarray, candidate_heights: np.ndarray) -> f
     if typical < FINE_DIGIT_PX and len(small) >= MIN_SMALL_MARKS and len(small) > len(candidate_heights):
         return float(np.median(small))
     return typical
-
-
-def resize(gray: np.ndarray, scale: float) -> np.ndarray:
-    """`gray` resized by `scale` (pixels.resized)."""
-    if scale == 1.0:
-        return gray
-    return resized(gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))), scale)
 
 
 def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from camera_digits import lines, segment
+from camera_digits import lines, pixels, segment
 from tests import stress
 from tests.photos import hard_shadow as shadowed_frame, washed_out
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
@@ -743,7 +743,7 @@ def test_a_chalk_board_on_a_bright_wall_is_read_as_light_ink(seed):
     top, left = (wall.shape[0] - height) // 2, (wall.shape[1] - width) // 2
     wall[top:top + height, left:left + width] = board
     gray = segment.to_gray(wall)
-    ways = segment.polarities_to_read(segment.resize(gray, segment.MAX_SIDE_PX / max(gray.shape)), "auto")
+    ways = segment.polarities_to_read(pixels.resized(gray, segment.MAX_SIDE_PX / max(gray.shape)), "auto")
     assert ways == ("light", "dark")  # a close guess: read both ways
     light = segment.segment_each_way(gray, "auto")[0]
     boxes = [tuple(int(round(value / light.scale)) for value in box) for box in light.boxes]
