@@ -10,8 +10,9 @@
 Synthetic scenes (tests/scenes.py) and stress scenes (tests/stress.py, one line per class) give digits read
 right end to end, precision, recall and numbers read exactly. Scenes are drawn from the seed range of
 `--split`: `report` (the default, the published figures) or `tune` (where constants may be chosen). Page
-scenes hold 70–200 digits each, so a quarter as many are drawn. `--fonts` draws the stress scenes' font hands
-in other font files instead of ../shared/data/fonts: hands never trained on (see the README's "Unseen hands").
+scenes hold 70–200 digits each, so a quarter as many are drawn; close-ups hold 1–4, so three times as many.
+`--fonts` draws the stress scenes' font hands in other font files instead of ../shared/data/fonts: hands never
+trained on (see the README's "Unseen hands").
 
 The photos (labels.tsv: digits in reading order, rows separated by "|") give 1 - edit distance / digits, all
 in and per source repository, the check that every single-digit photo is read right, and the same photos as
@@ -48,9 +49,11 @@ from camera_digits.results import Box, Digit  # noqa: E402
 from tests.photos import (CAMERA_CHANGES, PHOTOS_DIR, Photo, accuracy, by_source, edit_distance,  # noqa: E402
                           labelled_photos, leave_one_source_out)
 from tests.scenes import Score, render_scene, score_reading  # noqa: E402
-from tests.stress import PAGE_CLASSES, STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
+from tests.stress import STRESS_CLASSES, render_stress, split_seeds, use_fonts  # noqa: E402
 
-PAGE_SHARE = 4  # a page holds as many digits as several scenes of the other classes
+# Scenes of a class per --stress scene: a page holds as many digits as several scenes of the other classes, a
+# close-up only one to four.
+SCENE_SHARES = {"page": 0.25, "ruled_page": 0.25, "close_up": 3}
 
 
 class TutorialReader:
@@ -114,7 +117,7 @@ def synthetic(read, count: int, split: str = "report") -> tuple[Score, float]:
 
 
 def stress_count(name: str, count: int) -> int:
-    return max(1, count // PAGE_SHARE) if name in PAGE_CLASSES else count
+    return max(1, round(count * SCENE_SHARES.get(name, 1)))
 
 
 def stress(read, name: str, count: int, split: str = "report") -> tuple[Score, float]:
@@ -253,7 +256,8 @@ def main(argv=None) -> int:
             ratio = scores["ours"][0].digit_accuracy / max(scores["tutorial"][0].digit_accuracy, 1e-9)
             print(f"  digit accuracy ours / tutorial = {ratio:.2f}x")
     if "stress" not in skip:
-        print(f"stress classes ({args.stress} scenes each, pages {stress_count('page', args.stress)}):")
+        print(f"stress classes ({args.stress} scenes each, pages {stress_count('page', args.stress)}, close-ups "
+              f"{stress_count('close_up', args.stress)}):")
         print(f"  {'class':14s} {'read':>7s} {'precision':>9s} {'numbers':>8s} {'recall':>7s} {'false':>6s} "
               f"{'marks':>6s} {'digits':>6s} {'scenes':>6s} {'ms':>6s}")
         total = Score()

@@ -5,8 +5,9 @@ frame, hair-line pens on large digits and markers on small ones, handwriting fon
 touching and overlapping neighbours, letters and punctuation in the same hand, digits cut by the frame edge,
 coloured ballpoint on grey and coloured paper, whole pages of small digits on plain and on ruled paper, slanted
 rules across the digits, chalk on a board among words, rotated numbers, blurred 320x240 frames, a sheet in a
-room with wood, fabric or furniture around it, a camera focused past the page, a washed-out frame and a webcam
-in a dim room.
+room with wood, fabric or furniture around it, a camera focused past the page, a washed-out frame, a webcam
+in a dim room, a shadow's hard edge across the page, a whole sheet seen from afar and a camera held close to
+one number.
 
 A scene is named by its class and seed. Seeds come in two ranges kept apart: `tune` (constants and training
 mixes may be chosen on it) and `report` (only measured; the published figures). The fonts are read from
@@ -753,6 +754,21 @@ def far_page(rng):
     return finish(rng, paper(rng, size), place(rng, size, items, margin_px=int(height)), dark_ink(rng), "far_page")
 
 
+def close_up(rng):
+    """A camera held close to one digit or a short number: 1–4 digits 45–95 % of the frame's height (less where
+    the number would not fit across), at 640×480 or 1280×720, in any hand with its own pen, a ballpoint 1 % of
+    their height or a marker up to 22 %; then the camera's blur, noise and JPEG."""
+    size = any_frame_size(rng)
+    stroke = None if rng.random() < 1 / 3 else rng.uniform(0.01, 0.22)
+    hand = random_hand(rng, stroke=stroke)
+    text, height = random_digits(rng, 1, 4), size[0] * rng.uniform(0.45, 0.95)
+    item = write(hand, rng, text, height)
+    while item.shape[0] + 8 > size[0] or item.shape[1] + 8 > size[1]:
+        height *= 0.9
+        item = write(hand, rng, text, height)
+    return finish(rng, paper(rng, size), place(rng, size, [item]), dark_ink(rng), "close_up")
+
+
 def shade_edge(rng, size: tuple[int, int], truth: SceneTruth) -> np.ndarray:
     """The light over a frame of `size` (H, W): 1, and 0.35–0.7 in a shadow whose edge crosses one of the
     digits of `truth`."""
@@ -835,7 +851,7 @@ STRESS_CLASSES = {
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
     "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page, "hard_shadow": hard_shadow,
-    "far_page": far_page,
+    "far_page": far_page, "close_up": close_up,
 }
 PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 

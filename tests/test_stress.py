@@ -40,6 +40,7 @@ GATES = {
     "dim_light": (24, 0.86, 0.97),  # 193 of 215, 201 of 203
     "hard_shadow": (24, 0.92, 0.98),  # 180 of 189, 180 of 180
     "far_page": (24, 0.79, 0.99),  # 363 of 441, 363 of 363 (221 of 441 before small writing was enlarged)
+    "close_up": (48, 0.77, 0.87),  # 102 of 123, 104 of 114
 }
 
 
@@ -179,6 +180,22 @@ def test_a_far_page_holds_numbers_written_small_in_a_small_frame():
     # Written 9-14 px tall: most digits are under the 16 px below which writing is read enlarged; a flourish of
     # a calligraphic font's figure may reach further.
     assert np.mean(np.array(heights) < 16) > 0.8 and min(heights) >= 8
+
+
+def test_a_close_up_fills_most_of_the_frame_with_one_short_number():
+    shares, inked = [], []
+    for seed in range(12):
+        frame, truth = render_stress("close_up", seed)
+        assert frame.shape[:2] in ((480, 640), (720, 1280)) and len(truth.numbers) == 1
+        assert 1 <= len(truth.digits) <= 4 and not any(digit.clipped for digit in truth.digits)
+        shares.append(max(digit.box[3] for digit in truth.digits) / frame.shape[0])
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        for x, y, w, h in (digit.box for digit in truth.digits):
+            inside = gray[y:y + h, x:x + w]
+            inked.append(np.mean(inside < (int(inside.min()) + int(np.median(gray))) / 2))
+    assert 0.35 <= min(shares) and max(shares) <= 0.98 and max(shares) > 0.8
+    # from a ballpoint's hair-line to a marker's band: the share of a digit's box its ink covers
+    assert min(inked) < 0.12 and max(inked) > 0.35
 
 
 @pytest.mark.parametrize("surroundings", [stress.wood_grain, stress.fabric, stress.furniture])
