@@ -459,6 +459,19 @@ def test_large_thin_pen_digit_is_a_candidate():
     assert y <= 102 and y + h >= 298 and x <= 242 and x + w >= 358
 
 
+@pytest.mark.parametrize("index", DIGITS[:3])
+def test_a_digit_filling_most_of_the_frames_height_is_a_candidate(index):
+    # a camera held close to one digit: 90 % of the frame's height
+    paper, truth = sheet([index], height_px=430, size=(480, 640))
+    boxes = found_boxes(to_frame(paper))
+    assert matched(truth, boxes) == 1 and len(boxes) == 1
+
+
+def test_a_mark_nearly_as_tall_as_the_frame_is_no_candidate():
+    # a crease or a sheet's edge running down the view, clear of its border
+    assert found_boxes(stroke_frame([[(300, 4), (306, 474)]], (480, 640), thickness_px=6)) == []
+
+
 def test_small_digits_below_large_ones_are_candidates():
     # a row of 120 px digits over a row of 30 px digits: the small ones are a quarter of the large ones' height
     paper = np.ones((480, 640, 3), np.float32) * PAPER
