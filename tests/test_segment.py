@@ -472,6 +472,52 @@ def test_a_mark_nearly_as_tall_as_the_frame_is_no_candidate():
     assert found_boxes(stroke_frame([[(300, 4), (306, 474)]], (480, 640), thickness_px=6)) == []
 
 
+def test_a_marker_stroke_wider_than_an_eighth_of_the_frame_is_ink_through_its_middle():
+    # a marker "7" held close to the camera: strokes 80 px wide in a 480x640 frame, wider than the eighth of
+    # its height over which the paper is judged
+    frame = stroke_frame([[(170, 70), (470, 70), (300, 420)]], (480, 640), thickness_px=80)
+    contrast = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)
+    assert contrast[70, 320] >= segment.MIN_CONTRAST and contrast[250, 385] >= segment.MIN_CONTRAST
+    ink = cv2.boundingRect(cv2.inRange(frame, (0, 0, 0), (128, 128, 128)))
+    boxes = found_boxes(frame)
+    assert len(boxes) == 1 and box_iou(boxes[0], ink) > 0.9
+
+
+def test_a_shadow_running_out_of_the_view_keeps_the_paper_window_narrow():
+    # a band of shadow as wide as a fat marker stroke, from the frame's top to its bottom: it is no stroke,
+    # and the digits beside it are found as they are without it
+    paper, truth = sheet(DIGITS[:4], height_px=60, size=(480, 640))
+    paper[:, 520:590] *= 0.5
+    frame = to_frame(paper)
+    small = pixels.shrink(segment.to_gray(frame), segment.BACKGROUND_SCALE)
+    narrow = segment.closed(small, segment.paper_window_px(small))
+    assert np.array_equal(segment.paper_level(segment.to_gray(frame)), narrow)
+    boxes = found_boxes(frame)
+    assert matched(truth, boxes) == len(truth) and len(boxes) == len(truth)
+
+
+def test_thick_marks_are_wide_dark_strokes_clear_of_the_border():
+    def thick(draw):
+        small = np.full((120, 160), 200, np.uint8)  # a 1/4-size frame of paper
+        draw(small)
+        paper = segment.closed(small, segment.paper_window_px(small, segment.WIDE_PAPER_WINDOW_SHARE))
+        found = segment.thick_marks(small, paper, segment.paper_window_px(small))
+        return None if found is None else cv2.boundingRect(found)
+
+    def marker(small, shade=30, x=60):
+        cv2.line(small, (x, 30), (x, 90), shade, 18)
+
+    assert thick(marker) == (51, 21, 19, 79)
+    assert thick(lambda small: marker(small, x=4)) is None  # running out of the view: a shadow, a desk
+    assert thick(lambda small: cv2.line(small, (60, 30), (60, 90), 30, 6)) is None  # a pen's stroke
+
+    def pale_beside_black(small):
+        marker(small, shade=110)
+        cv2.line(small, (120, 30), (120, 90), 30, 2)
+
+    assert thick(pale_beside_black) is None  # a shadow's corner among the ink
+
+
 def test_small_digits_below_large_ones_are_candidates():
     # a row of 120 px digits over a row of 30 px digits: the small ones are a quarter of the large ones' height
     paper = np.ones((480, 640, 3), np.float32) * PAPER
