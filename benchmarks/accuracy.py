@@ -117,7 +117,7 @@ def synthetic(read, count: int, split: str = "report") -> tuple[Score, float]:
 
 
 def stress_count(name: str, count: int) -> int:
-    return max(1, round(count * SCENE_SHARES.get(name, 1)))
+    return max(1, int(count * SCENE_SHARES.get(name, 1)))
 
 
 def stress(read, name: str, count: int, split: str = "report") -> tuple[Score, float]:

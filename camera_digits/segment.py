@@ -61,17 +61,20 @@ POLARITY_AMBIGUITY = 1.5
 BACKGROUND_SCALE = 4          # the paper's brightness is estimated on a 4× smaller image (a power of two)
 # The paper around a pixel is judged over a square window wider than any pen stroke: PAPER_WINDOW_SHARE of the
 # frame's shorter side. A marker held close to the camera draws wider strokes, whose middles that window took for
-# paper, leaving the digit hollow. Around a mark of dark ink clear of the frame's border (a shadow or the room
-# around a sheet runs out of the view) with a stroke THICK_STROKE_SHARE of that window wide or wider, of ink at
-# least THICK_INK_SHARE as dark as the darkest in view (the corner of a shadow that the wider window cut off from
-# the rest is paler), measured against the paper over WIDE_PAPER_WINDOW_SHARE of the side, that wider window is
-# used. Chosen on the tune seeds, marks up to 95 % of the frame's height counted: close_up read 89.7 % (41 false
-# digits) with an eighth everywhere; a fifth everywhere 94.9 % (10 false) but 13 slanted-rules, 13 cluttered, 8
-# low-res and 7 defocus digits fewer; a sixth everywhere 94.2 %. A fifth for the whole frame where a stroke clear
-# of the border is 0.6, 0.8 or 1.0 of the eighth wide: 94.4, 94.6 and 94.8 % (a quarter at 1.0: 94.4 %; not clear
-# of the border at 0.6: 94.7 %, but 14 hard-shadow digits fewer). A fifth only around such marks, as dark as 0.5,
-# 0.6 and 0.7 of the darkest ink: 94.6, 94.4 and 94.4 % (21 false); of any ink, 2 hard-shadow digits fewer; read as
-# light ink too, 10 false digits more. Every other tune scene and the dev photos read the same.
+# paper, leaving the digit hollow. So the paper is judged over WIDE_PAPER_WINDOW_SHARE of the side around a mark
+# (thick_marks) that
+# - has a stroke at least THICK_STROKE_SHARE of the narrower window wide, measured against the wider one's paper;
+# - is dark: its contrast there is at least THICK_INK_SHARE of the greatest in view (the corner of a shadow that
+#   the wider window cut off from the rest of it is paler than the ink in it);
+# - lies clear of the frame's border (a shadow or the room around a sheet runs out of the view);
+# - is dark ink (read as light ink, a sheet lying in the view is itself a dark mark as wide as the sheet).
+# Chosen on the tune seeds, marks up to 95 % of the frame's height counted: close_up read 89.7 % (41 false digits)
+# with an eighth everywhere; a fifth everywhere 94.9 % (10 false) but 13 slanted-rules, 13 cluttered, 8 low-res
+# and 7 defocus digits fewer; a sixth everywhere 94.2 %. A fifth for the whole frame where a stroke clear of the
+# border is 0.6, 0.8 or 1.0 of the eighth wide: 94.4, 94.6 and 94.8 % (a quarter at 1.0: 94.4 %; not clear of the
+# border at 0.6: 94.7 %, but 14 hard-shadow digits fewer). A fifth only around such marks, with darkness shares of
+# 0.5, 0.6 and 0.7: 94.6, 94.4 and 94.4 % (21 false); with none, 2 hard-shadow digits fewer; read as light ink
+# too, 10 false digits more. Every other tune scene and the dev photos read the same.
 PAPER_WINDOW_SHARE = 1 / 8
 WIDE_PAPER_WINDOW_SHARE = 1 / 5
 THICK_STROKE_SHARE = 1.0
@@ -393,8 +396,8 @@ def ink_contrast(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
 
 def ink_and_paper(gray: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
     """The gray image with its ink dark (the negative for light ink), smoothed where noisy (smoothed_if_noisy),
-    and its paper_level. Light ink is chalk, never as wide as a marker: read as light ink, a sheet lying in the
-    view is a dark mark as wide as it, which the paper window must not follow."""
+    and its paper_level (which looks for a marker's wide strokes in dark ink only: read as light ink, a sheet
+    lying in the view is itself a dark mark as wide as the sheet)."""
     ink_gray = smoothed_if_noisy(gray if dark_ink else cv2.bitwise_not(gray))
     return ink_gray, paper_level(ink_gray, thick_strokes=dark_ink)
 
@@ -440,9 +443,9 @@ def histogram_quantile(histogram: np.ndarray, share: float) -> int:
 def paper_level(ink_gray: np.ndarray, thick_strokes: bool = True) -> np.ndarray:
     """The paper's brightness around each pixel of a gray image of dark ink, at 1/4 size (BACKGROUND_SCALE):
     a morphological closing over a window wider than any pen stroke, which fills the strokes but keeps the
-    sharp edge of a shadow. The window is PAPER_WINDOW_SHARE of the shorter side, and, where `thick_strokes`
-    may be (a marker's), WIDE_PAPER_WINDOW_SHARE around marks whose strokes are about as wide as the narrower
-    window (thick_marks)."""
+    sharp edge of a shadow. The window is PAPER_WINDOW_SHARE of the shorter side, and, if `thick_strokes` may be
+    there (a marker's, in dark ink), WIDE_PAPER_WINDOW_SHARE around marks with strokes at least as wide as the
+    narrower window (thick_marks)."""
     small = shrink(ink_gray, BACKGROUND_SCALE)
     window = paper_window_px(small)
     paper = closed(small, window)
@@ -462,15 +465,14 @@ def closed(small: np.ndarray, window_px: int) -> np.ndarray:
 
 
 def thick_marks(small: np.ndarray, paper: np.ndarray, min_stroke_px: float) -> np.ndarray | None:
-    """uint8 mask (255) of the marks of a gray image of dark ink `small` with a stroke `min_stroke_px` wide or
-    wider of ink at least THICK_INK_SHARE as dark (against the `paper`, the same size) as the darkest in view,
-    clear of the image's border (a shadow or the room around a sheet runs out of the view); None where there is
-    none. The corner of a shadow that the wider window cut off from the rest is paler than the ink in it."""
+    """uint8 mask (255) of the marks of a gray image of dark ink `small` that hold a stroke `min_stroke_px` wide
+    or wider of ink whose contrast against the `paper` (the same size) is at least THICK_INK_SHARE of the
+    greatest in view, and lie clear of the image's border; None where there is none."""
     contrast = cv2.divide(cv2.subtract(paper, small), paper, scale=255)
     level = max(MIN_CONTRAST, THICK_INK_SHARE * cv2.minMaxLoc(contrast)[1])
     ink = cv2.compare(contrast, level, cv2.CMP_GE)
-    # A stroke that wide holds a square of 0.6 of its width on a side (a little under 1/√2) whichever way it
-    # runs: most frames hold none, and need no more.
+    # A stroke that wide holds a square whose side is 0.6 of its width (a little under 1/√2, which the distance
+    # transform's rounding needs) whichever way it runs: most frames hold none, and need no more.
     side = max(1, int(0.6 * min_stroke_px))
     if not cv2.hasNonZero(cv2.erode(ink, rect(side, side))):
         return None

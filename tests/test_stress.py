@@ -194,7 +194,8 @@ def test_a_close_up_fills_most_of_the_frame_with_one_short_number():
         for x, y, w, h in (digit.box for digit in truth.digits):
             inside = gray[y:y + h, x:x + w]
             inked.append(np.mean(inside < (int(inside.min()) + int(np.median(gray))) / 2))
-    assert 0.35 <= min(shares) and max(shares) <= 0.98 and max(shares) > 0.8
+    # 45-95 % of the frame's height, less where a number of several digits would not fit across
+    assert 0.25 <= min(shares) and max(shares) <= 0.98 and max(shares) > 0.8
     # from a ballpoint's hair-line to a marker's band: the share of a digit's box its ink covers
     assert min(inked) < 0.12 and max(inked) > 0.35
 
