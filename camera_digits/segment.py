@@ -74,7 +74,8 @@ BACKGROUND_SCALE = 4          # the paper's brightness is estimated on a 4× sma
 # border is 0.6, 0.8 or 1.0 of the eighth wide: 94.4, 94.6 and 94.8 % (a quarter at 1.0: 94.4 %; not clear of the
 # border at 0.6: 94.7 %, but 14 hard-shadow digits fewer). A fifth only around such marks, with darkness shares of
 # 0.5, 0.6 and 0.7: 94.6, 94.4 and 94.4 % (21 false); with none, 2 hard-shadow digits fewer; read as light ink
-# too, 10 false digits more. Every other tune scene and the dev photos read the same.
+# too, 10 false digits more; a quarter around them (0.6), 94.6 %, but 2 cluttered digits fewer. Every other tune
+# scene and the dev photos read the same.
 PAPER_WINDOW_SHARE = 1 / 8
 WIDE_PAPER_WINDOW_SHARE = 1 / 5
 THICK_STROKE_SHARE = 1.0
