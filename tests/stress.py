@@ -30,6 +30,7 @@ import numpy as np
 
 from camera_digits.training import handwriting
 from camera_digits.training.handwriting import FONTS_DIR
+from tests.handheld import motion_blur
 from tests.scenes import SceneOptions, SceneTruth, TruthDigit, degrade, ink_glyph, mnist_test, paper_background
 from tests.scenes import overlaps, shifted_truth, write_ink
 
@@ -695,6 +696,25 @@ def defocus(rng):
     return degrade(rng, blurred), truth
 
 
+def moved(rng):
+    """A camera moving while its shutter is open (a hand-held phone or a sheet held up to a webcam): pen and
+    felt-tip digits 24–120 px tall at 640×480 (1.5 times at 1280×720) smeared along a straight move 0.4–1.2 % of
+    the frame's longer side in any direction, then the camera's own blur, noise and JPEG. A move smears a
+    stroke across its width when it runs across the stroke, so one digit's strokes fade unevenly."""
+    size = any_frame_size(rng)
+    scale = size[0] / 480
+    height = rng.uniform(24, 120) * scale
+    hand = random_hand(rng, stroke=rng.uniform(0.025, 0.08))
+    items = [write(hand, rng, random_digits(rng, 1, 4), height * rng.uniform(0.8, 1.0))
+             for _ in range(int(rng.integers(1, 5)))]
+    sheet = paper(rng, size)
+    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.5)), dark_ink(rng),
+                          "moved", camera=False)
+    angle = rng.uniform(0, np.pi)
+    move_px = rng.uniform(0.004, 0.012) * max(size) * np.array([np.cos(angle), np.sin(angle)])
+    return degrade(rng, motion_blur(frame.astype(np.float32) / 255, move_px)), truth
+
+
 def washed_out(rng):
     """A washed-out frame (a camera exposing for a bright room, glare on the sheet, a pencil or a pen running
     dry): digits 20–100 px tall at 640×480 (1.5 times at 1280×720) on a page whose contrast is pressed to
@@ -851,7 +871,7 @@ STRESS_CLASSES = {
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
     "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page, "hard_shadow": hard_shadow,
-    "far_page": far_page, "close_up": close_up,
+    "far_page": far_page, "close_up": close_up, "moved": moved,
 }
 PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 
