@@ -6,6 +6,7 @@ import pytest
 
 from camera_digits import lines, pixels, segment
 from tests import stress
+from tests.handheld import motion_blur
 from tests.photos import hard_shadow as shadowed_frame, washed_out
 from tests.scenes import SceneOptions, box_iou, ink_glyph, mnist_test, render_scene, write_ink
 from tests.stress import render_stress
@@ -111,6 +112,36 @@ def test_pieces_of_one_digit_come_out_as_one_box(name, strokes):
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
     assert y <= 50 and y + h >= 145
+
+
+def smeared_zero(move_px):
+    """A "0" 90 px tall in a 2 px pen, smeared sideways by a camera moving `move_px` while its shutter is open:
+    its sides, across the move, fade under the ink floor; its top and bottom, along it, stay dark."""
+    frame = np.full((200, 200, 3), 230, np.uint8)
+    cv2.ellipse(frame, (100, 100), (28, 45), 0, 0, 360, (30, 30, 30), 2, cv2.LINE_AA)
+    return motion_blur(frame, np.array([move_px, 0.0]))
+
+
+def test_a_digit_whose_strokes_a_smear_faded_is_one_candidate():
+    frame = smeared_zero(18)
+    contrast = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)
+    assert segment.FAINT_BRIDGE_SHARE * segment.MIN_CONTRAST <= contrast[100, 55:90].max() < segment.MIN_CONTRAST
+    boxes = found_boxes(frame)
+    assert len(boxes) == 1  # not its top and bottom apart
+    x, y, w, h = boxes[0]
+    assert x <= 72 and x + w >= 128 and y <= 55 and y + h >= 145
+
+
+def test_neighbours_that_only_a_halo_joins_stay_apart():
+    """Two "1"s 8 px apart, softened so that their halos meet above half the ink floor: they nearly touch, and
+    the faint ink between them is far less than a smeared stroke would leave."""
+    frame = np.full((300, 300, 3), 230, np.uint8)
+    for x in (140, 153):
+        cv2.line(frame, (x + 4, 120), (x, 180), (30, 30, 30), 5)
+    frame = cv2.GaussianBlur(frame, (0, 0), 2.0)
+    between = segment.ink_contrast(segment.to_gray(frame), dark_ink=True)[150, 143:155].min()  # strokes at 142, 155
+    assert segment.FAINT_BRIDGE_SHARE * segment.MIN_CONTRAST <= between < segment.MIN_CONTRAST
+    assert len(found_boxes(frame)) == 2
 
 
 def test_nearly_touching_neighbours_stay_apart():
