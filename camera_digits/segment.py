@@ -133,20 +133,21 @@ MIN_FAINT_CONTRAST = 12
 FAINT_LEVEL_SHARE = 0.45
 # A camera moving while its shutter is open smears every stroke along the move: a stroke running across the move
 # spreads over the move's length and fades as much, while one along it stays dark. The faded strokes fall under
-# the floor, and the digit comes apart into pieces read as "1"s, or is lost. Two pieces that ink from
-# FAINT_BRIDGE_SHARE of the floor up (never the paper's mottle, as the floor) connects into one mark are one
-# digit, with that ink, where the mark is digit-shaped (at most MAX_BRIDGED_ASPECT as wide as tall, as MNIST's
-# widest digits), at most MAX_BRIDGED_GROWTH times as long as the larger piece and holds other ink
-# MIN_BRIDGE_SHARE of the pieces' own or more: two digits nearly touching share a thin halo, not a stroke
+# the floor, and the digit comes apart into pieces read as "1"s, or is lost. Two pieces that faint ink (from
+# FAINT_BRIDGE_SHARE of the floor up, but no fainter than the paper's mottle allows, as ink_floor) connects into
+# one mark are one digit, with that ink, where the mark is digit-shaped (at most MAX_BRIDGED_ASPECT as wide as
+# tall, as MNIST's widest digits), at most MAX_BRIDGED_GROWTH times as long as the larger piece and holds other
+# ink MIN_BRIDGE_SHARE of the pieces' own or more: two digits nearly touching share a thin halo, not a stroke
 # (join_faint_bridges). Ruled lines, texture and a shadow's edge are no bridge. On the tune seeds of the moved
-# scenes 483 -> 513 of 585 digits read (46 -> 21 false digits); dark boards 747 -> 748 of 777 (50 -> 48 false)
-# and washed-out frames 871 -> 873 of 918 (10 -> 8), every other class the same. Shares of the floor of 0.35 and
-# 0.65 read 514 moved digits each; aspects of 1.0 and 1.5 read 508 and 515; growths of 1.5 and 2.5 read 506 and
-# 516 (2.5: 2 thin-pen digits fewer); halo shares of 0.25 and 1.0 read 511 and 505 (1.0: 30 false), none read
-# 3 fewer far-page digits. A floor of half as much everywhere read 541 moved digits but joined creases, rules
-# and halos to the digits: thin pens 242 -> 206 of 249, slanted rules 1,062 -> 912 of 1,093, touching digits
-# 1,945 -> 1,777 of 2,412. Looking for the mark over the whole frame, with the growth measured from the largest
-# of all the pieces in it, read 517 moved digits and cost 0.25 ms a 10-digit frame, against 0.1 ms.
+# scenes 483 -> 512 of 585 digits read (46 -> 22 false digits); dark boards 747 -> 748 of 777 and washed-out
+# frames 871 -> 872 of 918 (10 -> 9 false), every other class the same. Shares of the floor of 0.35 and 0.65 read
+# 513 and 514 moved digits; aspects of 1.0 and 1.5 read 507 and 515; growths of 1.5 and 2.5 read 505 and 516
+# (thin pens and washed-out frames the same at 2.5: within the noise, and 2.0 looks at less faint ink); halo
+# shares of 0.25 and 1.0 read 511 and 501 (1.0: 30 false), and no halo rule read 3 far-page digits fewer. A floor
+# of half as much everywhere read 541 moved digits but joined creases, rules and halos to the digits: thin pens
+# 242 -> 206 of 249, slanted rules 1,062 -> 912 of 1,093, touching digits 1,945 -> 1,777 of 2,412. Looking for
+# the mark over the whole frame, with the growth measured from the largest of all the pieces in it, read 517
+# moved digits and cost 0.25 ms a 10-digit frame, against 0.1 ms.
 FAINT_BRIDGE_SHARE = 0.5
 MAX_BRIDGED_ASPECT = 1.25
 MAX_BRIDGED_GROWTH = 2.0
@@ -654,7 +655,7 @@ def threshold_ink(contrast: np.ndarray, max_level: float, paper: np.ndarray | No
     keep[0] = False
     stats[~keep, cv2.CC_STAT_AREA] = 0
     excluded = ([rulings.mask] if has_lines else []) + ([texture] if texture is not None else [])
-    join_faint_bridges(contrast, labels, stats, floor, excluded + ([steps.near] if steps is not None else []))
+    join_faint_bridges(contrast, labels, stats, floor, excluded, steps)
     return labels, np.where(stats[:, cv2.CC_STAT_AREA] > 0, 255, 0).astype(np.uint8), stats
 
 
@@ -782,25 +783,26 @@ def dark_ink(gray: np.ndarray, polarity: str) -> bool:
 
 
 def join_faint_bridges(contrast: np.ndarray, labels: np.ndarray, stats: np.ndarray, floor: int,
-                       excluded: list[np.ndarray]) -> None:
+                       excluded: list[np.ndarray], steps: ShadowSteps | None) -> None:
     """Join the kept components of `labels` that are pieces of one smeared digit, in place. Two pieces are
-    tried where ink from FAINT_BRIDGE_SHARE of the `floor` up (not under the `excluded` masks) connects them
-    into one mark that is digit-shaped (at most MAX_BRIDGED_ASPECT as wide as tall), at most
-    MAX_BRIDGED_GROWTH times as long as the larger of the two, and holds other ink MIN_BRIDGE_SHARE of its
-    pieces' own or more: every kept component in the mark, and the ink under the floor between them, become
-    the first piece's component, and `stats` (as threshold_ink returns them, dropped components at area 0)
-    follow."""
+    joined where ink from FAINT_BRIDGE_SHARE of the `floor` up (not under the `excluded` masks, nor along
+    the shadow `steps`) connects them into one mark that is digit-shaped (at most MAX_BRIDGED_ASPECT as wide
+    as tall), at most MAX_BRIDGED_GROWTH times as long as the larger of the two, and holds other ink
+    MIN_BRIDGE_SHARE of its pieces' own or more: every kept component in the mark, and the ink under the
+    floor between them, become the first piece's component, and `stats` (as threshold_ink returns them,
+    dropped components at area 0) follow."""
     kept = np.flatnonzero(stats[:, cv2.CC_STAT_AREA])
     pairs = np.argwhere(np.triu(may_be_pieces(stats[kept, :4])))
     if not len(pairs):
         return  # most frames: no two marks together are shaped like one digit
-    # Never as faint as the paper's own mottle (as ink_floor; every sixteenth row tells it as well).
+    # No fainter than the paper's own mottle allows, as ink_floor (every sixteenth row tells it as well).
     level = max(FAINT_BRIDGE_SHARE * floor, PAPER_NOISE_MARGIN * paper_mottle(contrast[::4], floor),
                 MIN_FAINT_CONTRAST)
     if level >= floor:
         return
+    excluded = excluded + ([steps.near] if steps is not None else [])
     for first, second in kept[pairs].tolist():
-        if stats[first, cv2.CC_STAT_AREA] and stats[second, cv2.CC_STAT_AREA]:  # neither joined to another yet
+        if stats[first, cv2.CC_STAT_AREA] and stats[second, cv2.CC_STAT_AREA]:  # neither joined to another
             join_pair(contrast, labels, stats, (first, second), level, excluded)
 
 
@@ -822,43 +824,55 @@ def join_pair(contrast: np.ndarray, labels: np.ndarray, stats: np.ndarray, pair:
     """join_faint_bridges for two kept components `pair` of `labels`, the faint ink from `level` up: they and
     every other kept component in their mark are joined, or none is."""
     boxes = stats[list(pair), :4]
+    low, high = boxes[:, :2].min(axis=0), (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
+    pieces_px = int(stats[list(pair), cv2.CC_STAT_AREA].sum())
+    # Most pairs tried are two digits side by side or one above the other, with only their halos between them.
+    between = cv2.inRange(contrast[low[1]:high[1], low[0]:high[0]], int(np.ceil(level)), 255)
+    if cv2.countNonZero(between) < (1 + MIN_BRIDGE_SHARE) * pieces_px:
+        return
     reach = int(MAX_BRIDGED_GROWTH * boxes[:, 2:].max())
     # A mark holding both and no longer than `reach` lies in this window; one reaching its side (inside the
-    # frame) is longer.
+    # frame) may be longer.
     height, width = labels.shape
-    first, last = boxes[:, :2].min(axis=0), (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
-    if (last - first > reach).any():
-        return
-    left, top = np.maximum(0, last - reach).tolist()
-    right, bottom = np.minimum((width, height), first + reach).tolist()
+    left, top = np.maximum(0, high - reach).tolist()
+    right, bottom = np.minimum((width, height), low + reach).tolist()
     _, bridged = cv2.threshold(contrast[top:bottom, left:right], np.ceil(level) - 1, 255, cv2.THRESH_BINARY)
     for mask in excluded:
         bridged = cv2.subtract(bridged, mask[top:bottom, left:right])
     _, marks = labelled_components(bridged)
     window = labels[top:bottom, left:right]
-    mark = first_pixel(window, pair[0], stats[pair[0], :3] - (left, top, 0), marks)
-    if not mark or first_pixel(window, pair[1], stats[pair[1], :3] - (left, top, 0), marks) != mark:
+    mark = mark_of(window, pair[0], stats[pair[0], :3] - (left, top, 0), marks)
+    if not mark or mark_of(window, pair[1], stats[pair[1], :3] - (left, top, 0), marks) != mark:
         return
     in_mark = (marks == mark).view(np.uint8)
     x, y, w, h = cv2.boundingRect(in_mark)
     sides = (x == 0 < left, y == 0 < top, left + x + w == right < width, top + y + h == bottom < height)
-    if any(sides) or w > MAX_BRIDGED_ASPECT * h:
+    if any(sides) or max(w, h) > reach or w > MAX_BRIDGED_ASPECT * h:
         return
     inside = np.unique(window[in_mark.view(bool)])
     pieces = inside[stats[inside, cv2.CC_STAT_AREA] > 0]  # the kept components in the mark (0 is paper)
     pieces_px = int(stats[pieces, cv2.CC_STAT_AREA].sum())
     if cv2.countNonZero(in_mark) - pieces_px < MIN_BRIDGE_SHARE * pieces_px:
         return  # a thin halo where two digits nearly touch, not a smeared stroke
-    window[in_mark.view(bool) & ((window == 0) | np.isin(window, pieces))] = pair[0]
+    faint = in_mark.view(bool) & (window == 0)
+    window[faint] = pair[0]
+    joined = np.vstack([stats[pieces, :4], [(left + x, top + y, w, h)]])
+    for piece in pieces[pieces != pair[0]].tolist():  # whole, also where a mask cut it out of the mark
+        px, py, pw, ph = stats[piece, :4].tolist()
+        piece_window = labels[py:py + ph, px:px + pw]
+        piece_window[piece_window == piece] = pair[0]
     stats[pieces, cv2.CC_STAT_AREA] = 0
-    stats[pair[0]] = (left + x, top + y, w, h, pieces_px)
+    stats[pair[0]] = (*union_box(joined), pieces_px + int(np.count_nonzero(faint)))
 
 
-def first_pixel(labels: np.ndarray, label: int, corner: np.ndarray, values: np.ndarray) -> int:
-    """`values` at the first pixel of component `label` of `labels` on the top row of its box, whose top left
-    corner and width are `corner` (x, y, w)."""
+def mark_of(labels: np.ndarray, label: int, corner: np.ndarray, marks: np.ndarray) -> int:
+    """The label in `marks` of component `label` of `labels`, read at its first pixel on the top row of its
+    box, whose top left corner and width are `corner` (x, y, w); 0 where that row holds none of it (a piece
+    that absorbed others has their dropped specks there) or the pixel is under a mask left out of `marks`."""
     x, y, w = corner.tolist()
-    return int(values[y, x + int(np.argmax(labels[y, x:x + w] == label))])
+    row = labels[y, x:x + w] == label
+    column = int(np.argmax(row))
+    return int(marks[y, x + column]) if row[column] else 0
 
 
 def components(stats: np.ndarray, frame_height: int) -> tuple[np.ndarray, np.ndarray]:

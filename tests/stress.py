@@ -698,7 +698,7 @@ def defocus(rng):
 
 def moved(rng):
     """A camera moving while its shutter is open (a hand-held phone or a sheet held up to a webcam): pen and
-    felt-tip digits 24–120 px tall at 640×480 (1.5 times at 1280×720) smeared along a straight move 0.4–1.2 % of
+    felt-tip digits 19–120 px tall at 640×480 (1.5 times at 1280×720) smeared along a straight move 0.4–1.2 % of
     the frame's longer side in any direction, then the camera's own blur, noise and JPEG. A move smears a
     stroke across its width when it runs across the stroke, so one digit's strokes fade unevenly."""
     size = any_frame_size(rng)

@@ -144,6 +144,39 @@ def test_neighbours_that_only_a_halo_joins_stay_apart():
     assert len(found_boxes(frame)) == 2
 
 
+def inked_components(contrast, floor=48):
+    """Labels and stats of the marks of a contrast image at an ink floor, as threshold_ink returns them."""
+    ink = np.where(contrast >= floor, 255, 0).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8, ltype=cv2.CV_32S)
+    stats[0, cv2.CC_STAT_AREA] = 0
+    return labels, stats
+
+
+def test_pieces_are_not_joined_into_a_mark_over_twice_as_long_as_the_larger():
+    contrast = np.zeros((200, 200), np.uint8)
+    contrast[31:89, 30:88] = 30  # a faint square 58 px wide around two strokes 20 px long
+    contrast[50:70, 50:54] = contrast[50:70, 58:62] = 100
+    labels, stats = inked_components(contrast)
+    segment.join_faint_bridges(contrast, labels, stats, 48, [], None)
+    assert np.count_nonzero(stats[:, cv2.CC_STAT_AREA]) == 2
+
+
+def test_a_piece_a_ruled_line_crosses_is_joined_whole():
+    contrast = np.zeros((200, 200), np.uint8)
+    contrast[50:90, 50:54] = contrast[50:110, 70:74] = 100  # two strokes, a smear between their tops
+    contrast[50:90, 54:70] = 30
+    rule = np.zeros_like(contrast)
+    rule[88:92] = 255  # crosses the longer stroke below the smear
+    labels, stats = inked_components(contrast)
+    segment.join_faint_bridges(contrast, labels, stats, 48, [rule], None)
+    joined = np.flatnonzero(stats[:, cv2.CC_STAT_AREA])
+    assert len(joined) == 1
+    rows, columns = np.nonzero(labels == joined[0])
+    assert np.array_equal(np.unique(labels), [0, joined[0]])  # no ink left under a dropped label
+    assert tuple(stats[joined[0], :4]) == (50, 50, 24, 60) == (columns.min(), rows.min(), np.ptp(columns) + 1,
+                                                              np.ptp(rows) + 1)
+
+
 def test_nearly_touching_neighbours_stay_apart():
     paper, truth = sheet([0, 1, 2, 3, 4], gap_px=3)  # 3 px between 60 px digits
     boxes = found_boxes(to_frame(paper))

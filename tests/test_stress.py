@@ -42,7 +42,7 @@ GATES = {
     "far_page": (24, 0.79, 0.99),  # 363 of 441, 363 of 363 (221 of 441 before small writing was enlarged)
     "close_up": (48, 0.91, 0.96),  # 116 of 123, 118 of 120 (110 of 123 before a marker's strokes were judged
     # against a wider window, 102 before marks up to 95 % of the frame counted)
-    "moved": (60, 0.91, 0.96),  # 311 of 333, 317 of 324 (299 of 333, 311 of 330 before the pieces of a smeared
+    "moved": (60, 0.91, 0.96),  # 310 of 333, 317 of 325 (299 of 333, 311 of 330 before the pieces of a smeared
     # digit were joined)
 }
 
