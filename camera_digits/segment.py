@@ -825,10 +825,10 @@ def join_pair(contrast: np.ndarray, labels: np.ndarray, stats: np.ndarray, pair:
     every other kept component in their mark are joined, or none is."""
     boxes = stats[list(pair), :4]
     low, high = boxes[:, :2].min(axis=0), (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
-    pieces_px = int(stats[list(pair), cv2.CC_STAT_AREA].sum())
+    pair_px = int(stats[list(pair), cv2.CC_STAT_AREA].sum())
     # Most pairs tried are two digits side by side or one above the other, with only their halos between them.
     between = cv2.inRange(contrast[low[1]:high[1], low[0]:high[0]], int(np.ceil(level)), 255)
-    if cv2.countNonZero(between) < (1 + MIN_BRIDGE_SHARE) * pieces_px:
+    if cv2.countNonZero(between) < (1 + MIN_BRIDGE_SHARE) * pair_px:
         return
     reach = int(MAX_BRIDGED_GROWTH * boxes[:, 2:].max())
     # A mark holding both and no longer than `reach` lies in this window; one reaching its side (inside the
