@@ -679,19 +679,27 @@ def low_res(rng):
     return cv2.imdecode(cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR), truth
 
 
-def defocus(rng):
-    """A camera focused past the page (a fixed-focus webcam and a sheet held close to it): pen and felt-tip
-    digits 24–120 px tall at 640×480 blurred by 1.2–3 px (1.5 times both at 1280×720), then the camera's own
-    blur, noise and JPEG."""
+def pen_numbers(rng, kind: str, least_px: float) -> tuple[np.ndarray, SceneTruth, float]:
+    """1–4 numbers in a pen or felt-tip 2.5–8 % of their height wide, each 0.8–1 times a height drawn from
+    `least_px` to 120 px at 640×480 (1.5 times at 1280×720): the frame (uint8, before any blur or camera), its
+    truth and its scale against 640×480 (the defocus and moved scenes)."""
     size = any_frame_size(rng)
     scale = size[0] / 480
-    height = rng.uniform(30, 120) * scale
+    height = rng.uniform(least_px, 120) * scale
     hand = random_hand(rng, stroke=rng.uniform(0.025, 0.08))
     items = [write(hand, rng, random_digits(rng, 1, 4), height * rng.uniform(0.8, 1.0))
              for _ in range(int(rng.integers(1, 5)))]
     sheet = paper(rng, size)
-    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.5)), dark_ink(rng),
-                          "defocus", camera=False)
+    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.5)), dark_ink(rng), kind,
+                          camera=False)
+    return frame, truth, scale
+
+
+def defocus(rng):
+    """A camera focused past the page (a fixed-focus webcam and a sheet held close to it): pen and felt-tip
+    digits 24–120 px tall at 640×480 blurred by 1.2–3 px (1.5 times both at 1280×720), then the camera's own
+    blur, noise and JPEG."""
+    frame, truth, scale = pen_numbers(rng, "defocus", 30)
     blurred = cv2.GaussianBlur(frame.astype(np.float32) / 255, (0, 0), rng.uniform(1.2, 3.0) * scale)
     return degrade(rng, blurred), truth
 
@@ -701,17 +709,9 @@ def moved(rng):
     felt-tip digits 19–120 px tall at 640×480 (1.5 times at 1280×720) smeared along a straight move 0.4–1.2 % of
     the frame's longer side in any direction, then the camera's own blur, noise and JPEG. A move smears a
     stroke across its width when it runs across the stroke, so one digit's strokes fade unevenly."""
-    size = any_frame_size(rng)
-    scale = size[0] / 480
-    height = rng.uniform(24, 120) * scale
-    hand = random_hand(rng, stroke=rng.uniform(0.025, 0.08))
-    items = [write(hand, rng, random_digits(rng, 1, 4), height * rng.uniform(0.8, 1.0))
-             for _ in range(int(rng.integers(1, 5)))]
-    sheet = paper(rng, size)
-    frame, truth = finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.5)), dark_ink(rng),
-                          "moved", camera=False)
+    frame, truth, _ = pen_numbers(rng, "moved", 24)
     angle = rng.uniform(0, np.pi)
-    move_px = rng.uniform(0.004, 0.012) * max(size) * np.array([np.cos(angle), np.sin(angle)])
+    move_px = rng.uniform(0.004, 0.012) * max(frame.shape[:2]) * np.array([np.cos(angle), np.sin(angle)])
     return degrade(rng, motion_blur(frame.astype(np.float32) / 255, move_px)), truth
 
 
