@@ -227,6 +227,22 @@ def test_an_unsure_digit_among_refused_marks_is_refused(digit, neighbour_x, neig
     assert (labels[0] == 7) == (7 in read)  # what --save-crops files the crop under
 
 
+@pytest.mark.parametrize("digit, in_shade, read", [
+    (probabilities(8, 0.995), True, [8]),     # beside a shadow's edge, a sure digit is read
+    (probabilities(8, 0.95), True, []),       # an unsure one is not
+    (probabilities(1, 0.999), True, []),      # nor a "1", which an edge's straight piece reads as
+    (probabilities(8, 0.95), False, [8]),     # with paper all round, the usual bar
+])
+def test_a_candidate_in_the_shade_is_read_only_as_a_sure_digit_other_than_one(digit, in_shade, read):
+    boxes = np.array([[10, 10, 30, 40]], np.int32)
+    found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(2, np.uint8), boxes, ((1,),), 1.0,
+                                 in_shade=np.array([in_shade]))
+    crops = np.zeros((1, 28, 28, 1), np.float32)
+    digits, labels = DigitRecognizer(TableClassifier([digit])).classify(crops, found, (100, 200))
+    assert [digit.digit for digit in digits] == read
+    assert (labels[0] >= 0) == bool(read)  # what --save-crops files the crop under
+
+
 @pytest.mark.parametrize("left, right, read", [
     (probabilities(10, 0.99), probabilities(4, 0.985), []),       # a cut leaves one unsure digit: a letter's
     (probabilities(7, 0.985), probabilities(4, 0.985), [4, 7]),   # two digits of a cut are a number
