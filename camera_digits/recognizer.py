@@ -173,9 +173,10 @@ class DigitRecognizer:
 
         A candidate with cut `hypotheses` is read as whichever of itself or its pieces (crops `pieces`, in
         the same call) is the more probable reading. A candidate cut by the frame edge, and a piece of it
-        that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure. Context
-        refuses two more: a "1" left alone by a cut (lone_one_refused) and an unsure digit among letters
-        (unsure_among_letters).
+        that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure; a candidate
+        in the shade (segment.Segmentation.in_shade) is read whole, only as a digit other than "1" the model is
+        at least IN_SHADE_MIN_CONFIDENCE sure of. Context refuses two more: a "1" left alone by a cut
+        (lone_one_refused) and an unsure digit among letters (unsure_among_letters).
         """
         option = Candidates(found, crops, list(hypotheses), no_crops() if pieces is None else pieces)
         return self.classify_all([option], frame_shape)[0]
@@ -188,8 +189,8 @@ class DigitRecognizer:
         whole, piece_probabilities = probabilities[:len(crops)], probabilities[len(crops):]
         clipped = found.clipped
         labels, confidences = accepted(whole, self.min_confidence_of(clipped))
-        if found.in_shade is not None:
-            labels[unsure_in_shade(labels, confidences, found.in_shade)] = -1
+        in_shade = found.in_shade if found.in_shade is not None else np.zeros(len(crops), bool)
+        labels[unsure_in_shade(labels, confidences, in_shade)] = -1
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
         owners = list(range(len(crops)))
@@ -198,6 +199,8 @@ class DigitRecognizer:
         for candidate in hypotheses:
             if candidate.needs_digit_beside and not digit_beside[candidate.candidate]:
                 continue  # a run of letters, not of digits: read as the whole
+            if in_shade[candidate.candidate]:
+                continue  # its pieces would pass a lower bar than its whole: read as the whole
             whole_reading, readings[candidate.candidate] = readings[candidate.candidate], None
             candidate_labels[candidate.candidate] = -1
             piece_readings = []

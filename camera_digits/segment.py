@@ -330,7 +330,7 @@ class Segmentation:
     scale: processed size / original size (over 1 only where small writing was read enlarged).
     contrast: uint8 (h, w) ink darkness relative to the paper (255 = black), for anti-aliased crops.
     writing_px: the writing's typical height in processed pixels (writing_height; 0: none found).
-    in_shade: bool (N,) or None (none): the boxes with a dark side (one_sided) lighter than themselves all
+    in_shade: bool (N,), or None for all False: the boxes with a dark side (one_sided) lighter than themselves all
         round (a digit in the shade beside a shadow's edge, or an edge's dark side in the shade; see
         lighter_all_round), for the classifier to read only when it is sure.
     """
@@ -1065,7 +1065,8 @@ def longest_run(flags: np.ndarray) -> int:
     return int((changes[1::2] - changes[::2]).max()) if len(changes) else 0
 
 
-def ring_around(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> tuple[np.ndarray, ...]:
+def ring_around(gray: np.ndarray, labels: np.ndarray, box: np.ndarray,
+                group) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The window of `gray` around a mark (its components `group` of `labels`, in `box`) RING_OUTER_PX wider on
     each side, the mark's mask in it and the ring 2-4 px around the mark (uint8 masks)."""
     x, y, w, h = box.tolist()
@@ -1100,8 +1101,8 @@ def lighter_all_round(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, gro
     levels = window[ring > 0].astype(np.float32)
     if levels.size == 0:
         return False
-    ink = cv2.mean(window, mask)[0]
-    return float(np.percentile(levels, 10)) - ink >= SHADED_RING_LEVEL * (float(levels.max()) - ink)
+    ink, paper = cv2.mean(window, mask)[0], float(levels.max())
+    return paper > ink and float(np.percentile(levels, 10)) - ink >= SHADED_RING_LEVEL * (paper - ink)
 
 
 def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SIDE_PX) -> Segmentation:

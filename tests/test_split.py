@@ -243,6 +243,21 @@ def test_a_candidate_in_the_shade_is_read_only_as_a_sure_digit_other_than_one(di
     assert (labels[0] >= 0) == bool(read)  # what --save-crops files the crop under
 
 
+@pytest.mark.parametrize("in_shade, read", [(True, []), (False, [1, 1])])
+def test_a_candidate_in_the_shade_is_read_whole_not_as_its_pieces(in_shade, read):
+    # Its pieces would pass the bar of a piece (split.PIECE_MIN_CONFIDENCE): an edge's dark side cut in two read
+    # as "11".
+    boxes = np.array([[10, 10, 44, 40]], np.int32)
+    found = segment.Segmentation(np.zeros((100, 200), np.int32), np.zeros(2, np.uint8), boxes, ((1,),), 1.0,
+                                 in_shade=np.array([in_shade]))
+    pieces = np.array([[10, 10, 22, 40], [32, 10, 22, 40]], np.int32)
+    cut = split.Hypotheses(0, (0, 22, 44), ((0, 1), (1, 2)), pieces, 0, 40)
+    table = [probabilities(10, 0.99), probabilities(1, 0.985), probabilities(1, 0.985)]
+    crops, pieces_crops = np.zeros((1, 28, 28, 1), np.float32), np.zeros((2, 28, 28, 1), np.float32)
+    digits, _ = DigitRecognizer(TableClassifier(table)).classify(crops, found, (100, 200), [cut], pieces_crops)
+    assert sorted(digit.digit for digit in digits) == read
+
+
 @pytest.mark.parametrize("left, right, read", [
     (probabilities(10, 0.99), probabilities(4, 0.985), []),       # a cut leaves one unsure digit: a letter's
     (probabilities(7, 0.985), probabilities(4, 0.985), [4, 7]),   # two digits of a cut are a number

@@ -38,7 +38,7 @@ GATES = {
     "defocus": (24, 0.87, 0.95),  # 92 of 100, 96 of 98
     "washed_out": (24, 0.92, 0.97),  # 212 of 224, 215 of 218
     "dim_light": (24, 0.86, 0.97),  # 193 of 215, 201 of 203
-    "hard_shadow": (24, 0.95, 0.98),  # 184 of 189, 184 of 184 (180 of 189 before a digit in the shade beside
+    "hard_shadow": (24, 0.955, 0.98),  # 184 of 189, 184 of 184 (180 of 189 before a digit in the shade beside
     # a shadow's edge was left to the classifier)
     "far_page": (24, 0.79, 0.99),  # 363 of 441, 363 of 363 (221 of 441 before small writing was enlarged)
     "close_up": (48, 0.91, 0.96),  # 116 of 123, 118 of 120 (110 of 123 before a marker's strokes were judged
