@@ -1065,10 +1065,16 @@ def longest_run(flags: np.ndarray) -> int:
     return int((changes[1::2] - changes[::2]).max()) if len(changes) else 0
 
 
-def ring_around(gray: np.ndarray, labels: np.ndarray, box: np.ndarray,
-                group) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The window of `gray` around a mark (its components `group` of `labels`, in `box`) RING_OUTER_PX wider on
-    each side, the mark's mask in it and the ring 2-4 px around the mark (uint8 masks)."""
+class Surround(NamedTuple):
+    """A mark and what lies around it (ring_around)."""
+
+    window: np.ndarray  # the gray image around the mark, RING_OUTER_PX wider than its box on each side
+    mask: np.ndarray    # uint8, the mark in the window
+    ring: np.ndarray    # uint8, the ring 2-4 px around the mark
+
+
+def ring_around(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> Surround:
+    """The Surround in `gray` of a mark: its components `group` of `labels`, in `box`."""
     x, y, w, h = box.tolist()
     height, width = gray.shape
     left, top = max(0, x - RING_OUTER_PX), max(0, y - RING_OUTER_PX)
@@ -1076,15 +1082,14 @@ def ring_around(gray: np.ndarray, labels: np.ndarray, box: np.ndarray,
     # A neighbour reaching into the window is ring, not mark.
     mask = digit_mask(labels, np.array([left, top, right - left, bottom - top]), group)
     ring = cv2.subtract(cv2.dilate(mask, RING_OUTER), cv2.dilate(mask, RING_INNER))
-    return gray[top:bottom, left:right], mask, ring
+    return Surround(gray[top:bottom, left:right], mask, ring)
 
 
-def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
-    """Whether over EDGE_SHARE of the ring 2-4 px around a mark (its components `group` of `labels`, in
-    `box`) is about as dark as the mark in `gray` (dark ink): within EDGE_DARKNESS of the way from the mark's
-    mean level to the paper's (the ring's brightest pixel). Such a mark is the dark side of an edge, or a digit
-    in the shade beside a shadow's edge (lighter_all_round tells which)."""
-    window, mask, ring = ring_around(gray, labels, box, group)
+def one_sided(around: Surround) -> bool:
+    """Whether over EDGE_SHARE of the ring 2-4 px around a mark is about as dark as the mark (dark ink): within
+    EDGE_DARKNESS of the way from the mark's mean level to the paper's (the ring's brightest pixel). Such a mark
+    is the dark side of an edge, or a digit in the shade beside a shadow's edge (lighter_all_round tells which)."""
+    window, mask, ring = around
     ring_px = cv2.countNonZero(ring)
     if ring_px == 0:
         return False
@@ -1093,11 +1098,11 @@ def one_sided(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> b
     return cv2.countNonZero(cv2.bitwise_and(dark, ring)) > EDGE_SHARE * ring_px
 
 
-def lighter_all_round(gray: np.ndarray, labels: np.ndarray, box: np.ndarray, group) -> bool:
+def lighter_all_round(around: Surround) -> bool:
     """Whether even the darkest tenth of the ring around a mark (see one_sided) is lighter than the mark, by
     SHADED_RING_LEVEL of the way from the mark's mean level to the paper's: shaded paper beside a digit, not the
     dark surface an edge's mark is part of, nor the rest of a stroke around a hollow in it."""
-    window, mask, ring = ring_around(gray, labels, box, group)
+    window, mask, ring = around
     levels = window[ring > 0].astype(np.float32)
     if levels.size == 0:
         return False
@@ -1182,9 +1187,9 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     # beside a shadow's edge has a dark side too, but lighter than itself all round: the classifier decides.
     in_shade = np.zeros(len(merged), bool)
     for index in np.flatnonzero(keep):
-        box, group = merged[index], label_groups[index]
-        if one_sided(ink_gray, labels, box, group):
-            keep[index] = in_shade[index] = lighter_all_round(ink_gray, labels, box, group)
+        around = ring_around(ink_gray, labels, merged[index], label_groups[index])
+        if one_sided(around):
+            keep[index] = in_shade[index] = lighter_all_round(around)
     # A cut digit is one of the page's digits: a mark running out of the view far taller than them is a line,
     # an edge or a hand, and a digit that lost much of its height to the frame is too cut to be read.
     relative = relative_heights(merged[:, 3], keep & ~clipped)

@@ -202,10 +202,11 @@ def test_the_dark_side_of_an_edge_is_no_ink_and_a_stroke_on_paper_is():
     labels[20:40, 26:30] = 1           # where the door meets the sheet, a strip of it stands out as "ink"
     labels[20:40, 44:47] = 2           # a pen stroke on the sheet
     gray[20:40, 44:47] = 70
-    strip, stroke = np.array([26, 20, 4, 20]), np.array([44, 20, 3, 20])
-    assert segment.one_sided(gray, labels, strip, (1,))
-    assert not segment.lighter_all_round(gray, labels, strip, (1,))  # the door is as dark as the strip
-    assert not segment.one_sided(gray, labels, stroke, (2,))
+    strip = segment.ring_around(gray, labels, np.array([26, 20, 4, 20]), (1,))
+    stroke = segment.ring_around(gray, labels, np.array([44, 20, 3, 20]), (2,))
+    assert segment.one_sided(strip)
+    assert not segment.lighter_all_round(strip)  # the door is as dark as the strip
+    assert not segment.one_sided(stroke)
 
 
 def test_a_stroke_in_the_shade_beside_a_shadows_edge_is_one_sided_and_lighter_all_round():
@@ -215,12 +216,12 @@ def test_a_stroke_in_the_shade_beside_a_shadows_edge_is_one_sided_and_lighter_al
     labels[20:40, 32:35] = 1           # a pen stroke in the shade, 2 px from the edge
     gray[20:40, 32:35] = 25
     stroke = np.array([32, 20, 3, 20])
-    assert segment.one_sided(gray, labels, stroke, (1,))
-    assert segment.lighter_all_round(gray, labels, stroke, (1,))
+    assert segment.one_sided(segment.ring_around(gray, labels, stroke, (1,)))
+    assert segment.lighter_all_round(segment.ring_around(gray, labels, stroke, (1,)))
     gray[18:42, 30:37] = 20            # ... and a hollow in a fat stroke: the ink around it is darker still
-    assert not segment.lighter_all_round(gray, labels, stroke, (1,))
+    assert not segment.lighter_all_round(segment.ring_around(gray, labels, stroke, (1,)))
     gray[:] = 120                      # ... and a flat frame: no paper lighter than the mark anywhere
-    assert not segment.lighter_all_round(gray, labels, stroke, (1,))
+    assert not segment.lighter_all_round(segment.ring_around(gray, labels, stroke, (1,)))
 
 
 THIN_PEN_DIGITS = [0, 1, 3, 4, 7, 8, 11, 18]  # MNIST test indices: 7 2 0 4 9 5 6 3
