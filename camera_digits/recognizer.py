@@ -175,8 +175,9 @@ class DigitRecognizer:
         the same call) is the more probable reading. A candidate cut by the frame edge, and a piece of it
         that touches the edge, is read only when the model is at least CLIPPED_MIN_CONFIDENCE sure; a candidate
         in the shade (segment.Segmentation.in_shade) is read whole, only as a digit other than "1" the model is
-        at least IN_SHADE_MIN_CONFIDENCE sure of. Context refuses two more: a "1" left alone by a cut
-        (lone_one_refused) and an unsure digit among letters (unsure_among_letters).
+        at least IN_SHADE_MIN_CONFIDENCE sure of. Context refuses three more: a "1" with a pen's dot right above
+        or below it (segment.Segmentation.dotted), a "1" left alone by a cut (lone_one_refused) and an unsure
+        digit among letters (unsure_among_letters).
         """
         option = Candidates(found, crops, list(hypotheses), no_crops() if pieces is None else pieces)
         return self.classify_all([option], frame_shape)[0]
@@ -191,6 +192,9 @@ class DigitRecognizer:
         labels, confidences = accepted(whole, self.min_confidence_of(clipped))
         in_shade = found.in_shade if found.in_shade is not None else np.zeros(len(crops), bool)
         labels[unsure_in_shade(labels, confidences, in_shade)] = -1
+        for index in np.flatnonzero(labels == 1):
+            if found.dotted(index):
+                labels[index] = -1
         readings = [(found.boxes[index], int(labels[index]), float(confidences[index]), bool(clipped[index]))
                     for index in range(len(crops))]
         owners = list(range(len(crops)))

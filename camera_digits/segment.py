@@ -276,6 +276,22 @@ EDGE_SHARE = 0.4
 SHADED_RING_LEVEL = 0.03
 RING_INNER = np.ones((3, 3), np.uint8)
 RING_OUTER = np.ones((2 * RING_OUTER_PX + 1,) * 2, np.uint8)
+# A pen's dot right above a short stroke makes an "i" or a "j", right below one a "!", and the stroke alone reads
+# as a sure "1" (the dot is too small to be a candidate or a piece of one). A narrow mark (at most
+# DOT_MARK_MAX_ASPECT as wide as tall) carries a dot (dotted) when a mark that no candidate holds lies at most
+# DOT_MAX_GAP of its height above or below it, over that end of its stroke (its last DOT_END_SHARE of rows):
+# round (at most twice as long as wide), filled (at least DOT_MIN_FILL of its box; a disc fills 0.79), at most
+# DOT_MAX_SIZE of the stroke's height across and at least DOT_MIN_PEN of the pen's width (a speck of dirt is
+# smaller). Set from the shapes of written dots, not swept. On the tune seeds of the stress classes the "1"s it
+# refuses were 12 false digits (9 among letters) and 2 digits (a "1" under a speck of the texture around a
+# sheet, another under a scrap of a close-up's shadow); a speck along a crease by a slanted thin-pen "1" cost
+# one more before the dot had to lie over the stroke's end.
+DOT_MARK_MAX_ASPECT = 0.6
+DOT_MAX_GAP = 0.6
+DOT_END_SHARE = 0.2
+DOT_MAX_SIZE = 0.45
+DOT_MIN_PEN = 0.7
+DOT_MIN_FILL = 0.45
 MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height and touching it, is a piece of it:
                               # the marks the former 0.4 relative-height veto dropped; on plain scenes 0-199 the
                               # false digits it let in join their digit, and 1000-1299 gain none
@@ -333,6 +349,8 @@ class Segmentation:
     in_shade: bool (N,), or None for all False: the boxes with a dark side (one_sided) lighter than themselves all
         round (a digit in the shade beside a shadow's edge, or an edge's dark side in the shade; see
         lighter_all_round), for the classifier to read only when it is sure.
+    stats: int32 (number of labels, 5): each component's (x, y, w, h, area) as threshold_ink gives them, or
+        None where they are not known.
     """
 
     labels: np.ndarray
@@ -343,6 +361,7 @@ class Segmentation:
     contrast: np.ndarray | None = None
     writing_px: float = 0.0
     in_shade: np.ndarray | None = None
+    stats: np.ndarray | None = None
 
     @cached_property
     def binary(self) -> np.ndarray:
@@ -353,6 +372,18 @@ class Segmentation:
     def clipped(self) -> np.ndarray:
         """bool (N,): for each box, whether it reaches the frame's border (the digit may be cut by it)."""
         return touches_frame(self.boxes, self.labels.shape)
+
+    def dotted(self, index: int) -> bool:
+        """Whether candidate `index` is a narrow mark with a pen's dot right above or below it (see `dotted`):
+        the stroke of an "i", a "j" or a "!", which is no "1"."""
+        box = self.boxes[index]
+        return (self.stats is not None and box[2] <= DOT_MARK_MAX_ASPECT * box[3]
+                and dotted(self.labels, self.dot_shapes, box, self.groups[index]))
+
+    @cached_property
+    def dot_shapes(self) -> DotShapes:
+        """The frame's components that may be a pen's dot (DotShapes), found once for all its candidates."""
+        return DotShapes.of(self.stats, [label for group in self.groups for label in group])
 
 
 def to_gray(frame) -> np.ndarray:
@@ -1110,6 +1141,57 @@ def lighter_all_round(around: Surround) -> bool:
     return paper > ink and float(np.percentile(levels, 10)) - ink >= SHADED_RING_LEVEL * (paper - ink)
 
 
+class DotShapes(NamedTuple):
+    """The components of a frame that may be a pen's dot beside some mark: no candidate's, at most twice as
+    long as wide. Per such component: its label, its box's sides, its size (its box's longer side)."""
+
+    label: np.ndarray
+    left: np.ndarray
+    top: np.ndarray
+    right: np.ndarray
+    bottom: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def of(cls, stats: np.ndarray, held: list[int]) -> DotShapes:
+        """From every component's (x, y, w, h, ...) box by label, and the labels the candidates hold."""
+        x, y, w, h = stats[:, :4].T
+        size = np.maximum(w, h)
+        free = size <= 2 * np.minimum(w, h)
+        free[0] = False  # the background
+        free[held] = False
+        label = np.flatnonzero(free)
+        return cls(label, x[label], y[label], x[label] + w[label], y[label] + h[label], size[label])
+
+
+def dotted(labels: np.ndarray, dots: DotShapes, box: np.ndarray, group) -> bool:
+    """Whether a mark (its components `group` of `labels`, in `box`) has a pen's dot right above or below it:
+    one of the `dots` at most DOT_MAX_GAP of its height away, over that end of its stroke (the columns of its
+    ink in its first or last DOT_END_SHARE of rows, widened by the dot's size), at most DOT_MAX_SIZE of its
+    height across and at least DOT_MIN_PEN of its pen's width, and filled (filled_dot)."""
+    x, y, w, h = box.tolist()
+    mark = digit_mask(labels, box, group)
+    pen_px = cv2.countNonZero(mark) / h  # ink per row: about the pen's width along a stroke
+    end_rows = max(1, round(DOT_END_SHARE * h))
+    centre = (dots.left + dots.right) / 2
+    sized = (dots.size >= DOT_MIN_PEN * pen_px) & (dots.size <= DOT_MAX_SIZE * h)
+    for gap, end in ((y - dots.bottom, mark[:end_rows]), (dots.top - (y + h), mark[-end_rows:])):
+        columns = x + np.flatnonzero(end.any(axis=0))
+        over_end = (centre >= columns[0] - dots.size) & (centre <= columns[-1] + dots.size)
+        near = sized & over_end & (gap >= 0) & (gap <= DOT_MAX_GAP * h)
+        if any(filled_dot(labels, dots, index) for index in np.flatnonzero(near).tolist()):
+            return True
+    return False
+
+
+def filled_dot(labels: np.ndarray, dots: DotShapes, index: int) -> bool:
+    """Whether the `index`-th of the `dots` covers at least DOT_MIN_FILL of its box, as a dot does (a disc
+    covers 0.79) and a curl or a piece of a line does not."""
+    label, left, top, right, bottom = (int(values[index]) for values in dots[:5])
+    window = labels[top:bottom, left:right]
+    return np.count_nonzero(window == label) >= DOT_MIN_FILL * window.size
+
+
 def segment(gray: np.ndarray, polarity: str = "dark", max_side_px: int = MAX_SIDE_PX) -> Segmentation:
     """Find the candidate digits in a gray uint8 (H, W) frame; see Segmentation for what comes back.
 
@@ -1197,4 +1279,4 @@ def segment_at(small: np.ndarray, dark: bool, scale: float) -> Segmentation:
     keep &= ~(cut_across(merged, labels.shape) & (relative < MIN_CLIPPED_HEIGHT))
     kept_groups = tuple(tuple(label_groups[index]) for index in np.flatnonzero(keep))
     return Segmentation(labels, kept, merged[keep], kept_groups, scale, contrast,
-                        writing_height(merged[:, 3], merged[keep, 3]), in_shade[keep])
+                        writing_height(merged[:, 3], merged[keep, 3]), in_shade[keep], stats)

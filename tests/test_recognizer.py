@@ -14,7 +14,8 @@ from camera_digits.recognizer import OPENCV_THREADS, DebugImages, DigitRecognize
 from tests.photos import dimmed
 from tests.scenes import Score, box_iou, mnist_test, render_scene, render_video_frames, score_reading
 from tests.stress import render_stress
-from tests.test_segment import EDGE_OFFSETS_PX, THIN_PEN_DIGITS, in_the_shade_beside_an_edge, thin_pen_sheet
+from tests.test_segment import (EDGE_OFFSETS_PX, THIN_PEN_DIGITS, in_the_shade_beside_an_edge, stroke_frame,
+                                thin_pen_sheet)
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "digits.tflite"
 MODEL_PATH = Path(os.environ.get("CAMERA_DIGITS_MODEL", SHIPPED_MODEL))
@@ -218,6 +219,16 @@ def test_thin_pen_digits_in_the_shade_beside_a_shadows_edge_are_read():
             digits = recognizer.recognize(in_the_shade_beside_an_edge(paper, box, offset)).digits
             read += any(digit.digit == label and box_iou(digit.box.to_list(), box) >= 0.5 for digit in digits)
     assert read >= 17, f"{read} of 24 read right"
+
+
+def test_the_strokes_of_an_exclamation_mark_and_an_i_are_not_read_as_ones():
+    # The stroke alone reads as a sure "1" (all three were read before a pen's dot was looked for).
+    strokes = [[(x + 2, 60), (x, 140)] for x in (60, 160, 260)]
+    frame = stroke_frame(strokes, size=(200, 320), thickness_px=6)
+    cv2.circle(frame, (161, 160), 5, (30, 30, 30), -1, cv2.LINE_AA)  # "!"
+    cv2.circle(frame, (261, 40), 5, (30, 30, 30), -1, cv2.LINE_AA)   # "i"
+    digits = DigitRecognizer.load(MODEL_PATH).recognize(frame).digits
+    assert [(digit.digit, digit.box.x < 100) for digit in digits] == [(1, True)]
 
 
 def probabilities_of(reject, digit3, num_classes=11):

@@ -224,6 +224,41 @@ def test_a_stroke_in_the_shade_beside_a_shadows_edge_is_one_sided_and_lighter_al
     assert not segment.lighter_all_round(segment.ring_around(gray, labels, stroke, (1,)))
 
 
+def stroke_with_dot(dot_y=None, dot_radius_px=5, stroke=((100, 60), (98, 140)), size=(200, 200)):
+    """A pen stroke 6 px wide, 81 px tall (a "1" in shape) and, where `dot_y` is given, a filled dot of
+    `dot_radius_px` centred there under the stroke's column: a frame and the stroke's box."""
+    frame = stroke_frame([stroke], size=size, thickness_px=6)
+    if dot_y is not None:
+        cv2.circle(frame, (99, dot_y), dot_radius_px, (30, 30, 30), -1, cv2.LINE_AA)
+    return frame
+
+
+def dotted_candidates(frame):
+    """The candidates of a frame in frame pixels, and which of them carry a pen's dot."""
+    found = segment.segment(segment.to_gray(frame))
+    return in_frame(found), [found.dotted(index) for index in range(len(found.boxes))]
+
+
+@pytest.mark.parametrize("name, dot_y", [("an exclamation mark", 160), ("an i", 40)])
+def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, dot_y):
+    boxes, dotted = dotted_candidates(stroke_with_dot(dot_y))
+    assert dotted == [True]  # the dot itself is no candidate
+    x, y, w, h = boxes[0]
+    assert y <= 60 and y + h >= 138
+
+
+@pytest.mark.parametrize("name, frame", [
+    ("a stroke alone", stroke_with_dot()),
+    ("a speck of dirt narrower than the pen", stroke_with_dot(160, dot_radius_px=1)),
+    ("a dot far below", stroke_with_dot(215, size=(240, 200))),
+    ("a dot beside the column", stroke_with_dot(160, stroke=((150, 60), (148, 140)))),
+    ("a dot under a 0", stroke_with_dot(160, stroke=cv2.ellipse2Poly((99, 100), (25, 38), 0, 0, 360, 10))),
+])
+def test_a_stroke_alone_or_with_no_pens_dot_over_its_column_is_not_dotted(name, frame):
+    boxes, dotted = dotted_candidates(frame)
+    assert boxes and not any(dotted)
+
+
 THIN_PEN_DIGITS = [0, 1, 3, 4, 7, 8, 11, 18]  # MNIST test indices: 7 2 0 4 9 5 6 3
 
 
