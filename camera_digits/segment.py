@@ -276,16 +276,18 @@ EDGE_SHARE = 0.4
 SHADED_RING_LEVEL = 0.03
 RING_INNER = np.ones((3, 3), np.uint8)
 RING_OUTER = np.ones((2 * RING_OUTER_PX + 1,) * 2, np.uint8)
-# A pen's dot right above a short stroke makes an "i" or a "j", right below one a "!", and the stroke alone reads
-# as a sure "1" (the dot is too small to be a candidate or a piece of one). A narrow mark (at most
-# DOT_MARK_MAX_ASPECT as wide as tall) carries a dot (dotted) when a mark that no candidate holds lies at most
-# DOT_MAX_GAP of its height above or below it, over that end of its stroke (its last DOT_END_SHARE of rows):
+# A pen's dot right above a short stroke makes an "i" or a "j", right below one a "!", and the stroke alone reads as a
+# sure "1" (the dot is dropped as a speck or a blob, or stays apart from the stroke as dirt beside it would; a dot
+# close enough to a small stroke joins it as a piece, and is not looked for). A narrow mark (at most
+# DOT_MARK_MAX_ASPECT as wide as tall) carries a dot (has_pen_dot) when a mark that no candidate holds lies at most
+# DOT_MAX_GAP of its height above or below it, over that end of its stroke (its first or last DOT_END_SHARE of rows):
 # round (at most twice as long as wide), filled (at least DOT_MIN_FILL of its box; a disc fills 0.79), at most
-# DOT_MAX_SIZE of the stroke's height across and at least DOT_MIN_PEN of the pen's width (a speck of dirt is
-# smaller). Set from the shapes of written dots, not swept. On the tune seeds of the stress classes the "1"s it
-# refuses were 12 false digits (9 among letters) and 2 digits (a "1" under a speck of the texture around a
-# sheet, another under a scrap of a close-up's shadow); a speck along a crease by a slanted thin-pen "1" cost
-# one more before the dot had to lie over the stroke's end.
+# DOT_MAX_SIZE of the stroke's height across and at least DOT_MIN_PEN of the pen's width (a speck of dirt is smaller).
+# Set from the shapes of written dots, not swept. On the tune seeds of the stress classes the "1"s it refuses were 12
+# false digits (9 among letters) and 2 digits (a "1" under a speck of the texture around a sheet, another under a
+# scrap of a close-up's shadow); a speck along a crease by a slanted thin-pen "1" cost one more before the dot had to
+# lie over the stroke's end. A "7" with a dot under it may be a "?", but the tune seeds' dotted "7"s were 2 false
+# digits and 2 digits (in three unseen hands 8 and 1): only "1"s are refused.
 DOT_MARK_MAX_ASPECT = 0.6
 DOT_MAX_GAP = 0.6
 DOT_END_SHARE = 0.2
@@ -349,8 +351,8 @@ class Segmentation:
     in_shade: bool (N,), or None for all False: the boxes with a dark side (one_sided) lighter than themselves all
         round (a digit in the shade beside a shadow's edge, or an edge's dark side in the shade; see
         lighter_all_round), for the classifier to read only when it is sure.
-    stats: int32 (number of labels, 5): each component's (x, y, w, h, area) as threshold_ink gives them, or
-        None where they are not known.
+    stats: int32 (number of labels, 5): each component's (x, y, w, h, area) as threshold_ink gives them (area 0:
+        dropped, yet still in `labels`), or None where they are not known.
     """
 
     labels: np.ndarray
@@ -374,15 +376,16 @@ class Segmentation:
         return touches_frame(self.boxes, self.labels.shape)
 
     def dotted(self, index: int) -> bool:
-        """Whether candidate `index` is a narrow mark with a pen's dot right above or below it (see `dotted`):
-        the stroke of an "i", a "j" or a "!", which is no "1"."""
+        """Whether candidate `index` is a narrow mark with a pen's dot right above or below it (has_pen_dot): the
+        stroke of an "i", a "j" or a "!", which is no "1". False where the components' `stats` are not known."""
         box = self.boxes[index]
-        return (self.stats is not None and box[2] <= DOT_MARK_MAX_ASPECT * box[3]
-                and dotted(self.labels, self.dot_shapes, box, self.groups[index]))
+        return bool(self.stats is not None and box[2] <= DOT_MARK_MAX_ASPECT * box[3]
+                    and has_pen_dot(self.labels, self.dot_shapes, box, self.groups[index]))
 
     @cached_property
     def dot_shapes(self) -> DotShapes:
-        """The frame's components that may be a pen's dot (DotShapes), found once for all its candidates."""
+        """The frame's components that may be a pen's dot (DotShapes), found once for all its candidates; needs
+        `stats`."""
         return DotShapes.of(self.stats, [label for group in self.groups for label in group])
 
 
@@ -1143,7 +1146,8 @@ def lighter_all_round(around: Surround) -> bool:
 
 class DotShapes(NamedTuple):
     """The components of a frame that may be a pen's dot beside some mark: no candidate's, at most twice as
-    long as wide. Per such component: its label, its box's sides, its size (its box's longer side)."""
+    long as wide, whether threshold_ink kept them or not (it drops a filled dot as a blob, a small one as a
+    speck). Per such component: its label, its box's sides, its size (its box's longer side)."""
 
     label: np.ndarray
     left: np.ndarray
@@ -1159,12 +1163,12 @@ class DotShapes(NamedTuple):
         size = np.maximum(w, h)
         free = size <= 2 * np.minimum(w, h)
         free[0] = False  # the background
-        free[held] = False
+        free[[label for label in held if label < len(free)]] = False  # a group may name a label none has
         label = np.flatnonzero(free)
         return cls(label, x[label], y[label], x[label] + w[label], y[label] + h[label], size[label])
 
 
-def dotted(labels: np.ndarray, dots: DotShapes, box: np.ndarray, group) -> bool:
+def has_pen_dot(labels: np.ndarray, dots: DotShapes, box: np.ndarray, group) -> bool:
     """Whether a mark (its components `group` of `labels`, in `box`) has a pen's dot right above or below it:
     one of the `dots` at most DOT_MAX_GAP of its height away, over that end of its stroke (the columns of its
     ink in its first or last DOT_END_SHARE of rows, widened by the dot's size), at most DOT_MAX_SIZE of its
@@ -1177,6 +1181,8 @@ def dotted(labels: np.ndarray, dots: DotShapes, box: np.ndarray, group) -> bool:
     sized = (dots.size >= DOT_MIN_PEN * pen_px) & (dots.size <= DOT_MAX_SIZE * h)
     for gap, end in ((y - dots.bottom, mark[:end_rows]), (dots.top - (y + h), mark[-end_rows:])):
         columns = x + np.flatnonzero(end.any(axis=0))
+        if not columns.size:
+            continue  # a box joined over a faint bridge may reach past its own ink
         over_end = (centre >= columns[0] - dots.size) & (centre <= columns[-1] + dots.size)
         near = sized & over_end & (gap >= 0) & (gap <= DOT_MAX_GAP * h)
         if any(filled_dot(labels, dots, index) for index in np.flatnonzero(near).tolist()):

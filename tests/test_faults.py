@@ -94,7 +94,7 @@ def random_segmentation(draw, gray):
     labels_present = [int(label) for label in np.unique(found.labels)] + [9999]  # and one that is not there
     groups = tuple(tuple(draw(st.lists(st.sampled_from(labels_present), min_size=1, max_size=3))) for _ in boxes)
     boxes = np.array(boxes, np.int32).reshape(-1, 4)
-    return segment.Segmentation(found.labels, found.kept, boxes, groups, found.scale)
+    return segment.Segmentation(found.labels, found.kept, boxes, groups, found.scale, stats=found.stats)
 
 
 frames = st.one_of(

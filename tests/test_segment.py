@@ -225,8 +225,8 @@ def test_a_stroke_in_the_shade_beside_a_shadows_edge_is_one_sided_and_lighter_al
 
 
 def stroke_with_dot(dot_y=None, dot_radius_px=5, stroke=((100, 60), (98, 140)), size=(200, 200)):
-    """A pen stroke 6 px wide, 81 px tall (a "1" in shape) and, where `dot_y` is given, a filled dot of
-    `dot_radius_px` centred there under the stroke's column: a frame and the stroke's box."""
+    """A gray frame with a pen stroke 6 px wide (by default 86 px tall, a "1" in shape) and, where `dot_y` is
+    given, a filled dot of `dot_radius_px` centred at column 99 and row `dot_y`."""
     frame = stroke_frame([stroke], size=size, thickness_px=6)
     if dot_y is not None:
         cv2.circle(frame, (99, dot_y), dot_radius_px, (30, 30, 30), -1, cv2.LINE_AA)
@@ -250,6 +250,8 @@ def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, do
 @pytest.mark.parametrize("name, frame", [
     ("a stroke alone", stroke_with_dot()),
     ("a speck of dirt narrower than the pen", stroke_with_dot(160, dot_radius_px=1)),
+    ("a slanted tick, not filled", cv2.line(stroke_with_dot(), (95, 152), (103, 160), (30, 30, 30), 2, cv2.LINE_AA)),
+    ("a blob as wide as half the stroke is tall", stroke_with_dot(175, dot_radius_px=22, size=(240, 200))),
     ("a dot far below", stroke_with_dot(215, size=(240, 200))),
     ("a dot beside the column", stroke_with_dot(160, stroke=((150, 60), (148, 140)))),
     ("a dot under a 0", stroke_with_dot(160, stroke=cv2.ellipse2Poly((99, 100), (25, 38), 0, 0, 360, 10))),
@@ -257,6 +259,17 @@ def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, do
 def test_a_stroke_alone_or_with_no_pens_dot_over_its_column_is_not_dotted(name, frame):
     boxes, dotted = dotted_candidates(frame)
     assert boxes and not any(dotted)
+
+
+def test_a_mark_joined_over_a_faint_bridge_past_its_own_ink_is_looked_at_for_a_dot():
+    gray = np.full((240, 200), 230, np.uint8)
+    gray[30:49, 100:106] = 176   # a faint top, dropped: its box is the joined mark's top, without its ink
+    gray[49:52, 100:106] = 198   # a fainter link, bridged
+    gray[52:104, 100:106] = 30   # the stroke
+    gray[99:114, 100:126] = 198  # a faint smear ...
+    gray[109:121, 120:126] = 30  # ... joining a second piece to it
+    found = segment.segment(gray)
+    assert [found.dotted(index) for index in range(len(found.boxes))] == [False]
 
 
 THIN_PEN_DIGITS = [0, 1, 3, 4, 7, 8, 11, 18]  # MNIST test indices: 7 2 0 4 9 5 6 3
