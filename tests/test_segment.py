@@ -224,12 +224,12 @@ def test_a_stroke_in_the_shade_beside_a_shadows_edge_is_one_sided_and_lighter_al
     assert not segment.lighter_all_round(segment.ring_around(gray, labels, stroke, (1,)))
 
 
-def stroke_with_dot(dot_y=None, dot_radius_px=5, stroke=((100, 60), (98, 140)), size=(200, 200)):
+def stroke_with_dot(dot_y=None, dot_radius_px=5, stroke=((100, 60), (98, 140)), size=(200, 200), dot_x=99):
     """A gray frame with a pen stroke 6 px wide (by default 86 px tall, a "1" in shape) and, where `dot_y` is
-    given, a filled dot of `dot_radius_px` centred at column 99 and row `dot_y`."""
+    given, a filled dot of `dot_radius_px` centred at column `dot_x` and row `dot_y`."""
     frame = stroke_frame([stroke], size=size, thickness_px=6)
     if dot_y is not None:
-        cv2.circle(frame, (99, dot_y), dot_radius_px, (30, 30, 30), -1, cv2.LINE_AA)
+        cv2.circle(frame, (dot_x, dot_y), dot_radius_px, (30, 30, 30), -1, cv2.LINE_AA)
     return frame
 
 
@@ -239,9 +239,13 @@ def dotted_candidates(frame):
     return in_frame(found), [found.dotted(index) for index in range(len(found.boxes))]
 
 
-@pytest.mark.parametrize("name, dot_y", [("an exclamation mark", 160), ("an i", 40)])
-def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, dot_y):
-    boxes, dotted = dotted_candidates(stroke_with_dot(dot_y))
+@pytest.mark.parametrize("name, frame", [
+    ("an exclamation mark", stroke_with_dot(160)),
+    ("an i", stroke_with_dot(40)),
+    ("a slanted exclamation mark", stroke_with_dot(160, stroke=((85, 60), (115, 140)), dot_x=114)),
+])
+def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, frame):
+    boxes, dotted = dotted_candidates(frame)
     assert dotted == [True]  # the dot itself is no candidate
     x, y, w, h = boxes[0]
     assert y <= 60 and y + h >= 138
@@ -255,6 +259,8 @@ def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, do
     ("a dot far below", stroke_with_dot(215, size=(240, 200))),
     ("a dot beside the column", stroke_with_dot(160, stroke=((150, 60), (148, 140)))),
     ("a dot under a 0", stroke_with_dot(160, stroke=cv2.ellipse2Poly((99, 100), (25, 38), 0, 0, 360, 10))),
+    ("a dot under the foot of a 7", stroke_with_dot(160, stroke=((60, 60), (140, 60), (100, 140)))),
+    ("a dot under a slanted stroke's top", stroke_with_dot(160, stroke=((85, 60), (115, 140)), dot_x=88)),
 ])
 def test_a_stroke_alone_or_with_no_pens_dot_over_its_column_is_not_dotted(name, frame):
     boxes, dotted = dotted_candidates(frame)
