@@ -262,7 +262,7 @@ def test_a_stroke_with_a_pen_dot_above_or_below_is_one_dotted_candidate(name, fr
     ("a dot under the foot of a 7", stroke_with_dot(160, stroke=((60, 60), (140, 60), (100, 140)))),
     ("a dot under a slanted stroke's top", stroke_with_dot(160, stroke=((85, 60), (115, 140)), dot_x=88)),
 ])
-def test_a_stroke_alone_or_with_no_pens_dot_over_its_column_is_not_dotted(name, frame):
+def test_a_mark_with_no_pens_dot_over_the_end_of_its_stroke_is_not_dotted(name, frame):
     boxes, dotted = dotted_candidates(frame)
     assert boxes and not any(dotted)
 
