@@ -297,6 +297,18 @@ DOT_MIN_FILL = 0.45
 MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height and touching it, is a piece of it:
                               # the marks the former 0.4 relative-height veto dropped; on plain scenes 0-199 the
                               # false digits it let in join their digit, and 1000-1299 gain none
+# A 5's flag is often written apart from its body, above its right half (detached_flags): at most FLAG_MAX_HEIGHT of
+# the body's height, at least FLAG_MIN_FLATNESS as wide as tall, its bottom within FLAG_MAX_GAP of the body's
+# heights of the body's top, its left end over the body (or at most FLAG_MAX_SHIFT of its height right of it), the
+# two together at most FLAG_MAX_JOINED_ASPECT as wide as tall (a long flag). Set from the flags of the 5s that the
+# tune seeds read in too small a box, not swept; their left ends lie at most 2 % of their width past the body. A
+# shift of 0.3 also joined specks of the texture around a sheet to marks (2 cluttered digits lost on the report
+# seeds) and, on one tune page, the broken pieces of a hair-line hand's flourishes (5 false digits fewer).
+FLAG_MAX_HEIGHT = 0.6
+FLAG_MIN_FLATNESS = 1.2
+FLAG_MAX_GAP = 0.3
+FLAG_MAX_SHIFT = 0.1
+FLAG_MAX_JOINED_ASPECT = 1.6
 MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits:
                               # grid-line pieces running out of plain scenes 1000-1299 are 2.7-3.7 times; not tuned
 MIN_CLIPPED_HEIGHT = 0.8      # a digit that lost a fifth of its height to the frame's top or bottom is not read:
@@ -993,6 +1005,7 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     bottom_gap = np.abs(np.subtract.outer(bottom, bottom))
     beside &= (joined_width <= joined_height) & (bottom_gap >= 0.25 * taller)
     beside |= broken_off(boxes, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
+    beside |= detached_flags(boxes, joined_width <= FLAG_MAX_JOINED_ASPECT * joined_height)
     # "=" and similar flat pairs stay apart so the filter can drop each stroke.
     pairs = (stacked & (joined_height >= 0.6 * joined_width)) | beside
     # Two digits stacked in a column overlap too; a joined box much taller than wide means they are two.
@@ -1017,6 +1030,25 @@ def broken_off(boxes: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, 
     nearest = np.where(piece_of, overlap_x, np.iinfo(np.int32).min).argmax(axis=1)
     piece_of &= np.arange(len(boxes))[None, :] == nearest[:, None]
     return piece_of | piece_of.T
+
+
+def detached_flags(boxes: np.ndarray, digit_shaped: np.ndarray) -> np.ndarray:
+    """Boolean (K, K), symmetric: a short flat piece whose bottom sits at a taller mark's top, starting over the
+    mark right of its left edge and running out past its right edge, is the flag of a 5 written apart from its
+    body."""
+    x, y, w, h = boxes.T
+    flags = np.zeros(digit_shaped.shape, bool)
+    flat = np.flatnonzero(w >= FLAG_MIN_FLATNESS * h)  # few of a frame's marks: only their rows are worked out
+    if not len(flat):
+        return flags
+    right, bottom = x + w, y + h
+    tall = h[None, :]
+    flag = (h[flat, None] <= FLAG_MAX_HEIGHT * tall) & (right[flat, None] > right[None, :])
+    flag &= (x[flat, None] > x[None, :]) & (x[flat, None] <= right[None, :] + FLAG_MAX_SHIFT * tall)
+    drop = y[None, :] - bottom[flat, None]  # from the flag's bottom down to the mark's top
+    flag &= (y[flat, None] < y[None, :]) & (drop >= -FLAG_MAX_GAP * tall) & (drop <= FLAG_MAX_GAP * tall)
+    flags[flat] = flag & digit_shaped[flat]
+    return flags | flags.T
 
 
 def connected_sets(pairs: np.ndarray) -> list[list[int]]:

@@ -231,6 +231,15 @@ def test_the_strokes_of_an_exclamation_mark_and_an_i_are_not_read_as_ones():
     assert [(digit.digit, digit.box.x < 100) for digit in digits] == [(1, True)]
 
 
+def test_a_five_whose_flag_is_written_apart_is_read_whole():
+    # The body alone was read as a "1" (a piece of it), the flag dropped as a speck.
+    flag, body = [(112, 48), (160, 44)], [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]
+    digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame([flag, body], size=(200, 240))).digits
+    assert [digit.digit for digit in digits] == [5]
+    x, y, w, h = digits[0].box.to_list()
+    assert y <= 44 and x + w >= 160 and y + h >= 150
+
+
 def probabilities_of(reject, digit3, num_classes=11):
     """One crop's probabilities: `reject` on the reject class (if any), `digit3` on 3, the rest spread."""
     rest = (1 - reject - digit3) / (num_classes - 2)

@@ -103,6 +103,8 @@ FRAGMENT_CASES = [
     ("broken 5", [[(80, 50), (130, 50)], [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]]),
     # a 4 whose left stroke stops short of the stem and bar
     ("open-top 4", [[(80, 50), (70, 115), (130, 115)], [(115, 70), (115, 160)]]),
+    # a 5 whose flag, written apart, starts over the right of its body and runs out past it
+    ("5 with its flag apart", [[(112, 48), (160, 44)], [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]]),
 ]
 
 
@@ -612,6 +614,33 @@ def test_merge_fragments_table():
     assert sorted(sorted(group) for group in groups) == [[0, 1], [2], [3]]
     boxes_by_group = {tuple(sorted(group)): box.tolist() for group, box in zip(groups, merged)}
     assert boxes_by_group == {(0, 1): [10, 10, 40, 72], (2,): [100, 10, 40, 70], (3,): [145, 10, 40, 70]}
+
+
+BODY = [100, 40, 40, 60]  # (x, y, w, h) of a 5 without its flag
+
+
+@pytest.mark.parametrize("piece, joined", [
+    ([130, 30, 40, 10], True),    # a flag on its top, over its right end and out past it
+    ([145, 30, 40, 10], True),    # ... starting a pixel past its right end (a tenth of its height may be)
+    ([130, 36, 40, 10], True),    # ... lower: its bottom below the body's top, its top above it
+    ([130, 45, 40, 10], False),   # lower still: a stroke of a digit beside it, or of a letter
+    ([110, 30, 40, 10], True),    # ... a long one starting further left
+    ([148, 30, 40, 10], False),   # starting past its right end by more than a tenth of its height
+    ([130, 10, 40, 10], False),   # too far above it: the writing of the line above
+    ([135, 28, 12, 12], False),   # round, not flat: a degree sign
+    ([130, 10, 60, 40], False),   # too tall for a flag: a neighbour in the line above
+    ([130, 35, 40, 25], False),   # reaching too far down beside it
+    ([115, 30, 20, 10], False),   # not past its right end: a bar over it (joined when stacked)
+    ([90, 30, 60, 10], False),    # starting left of it: a bar over the whole digit (a 7's, joined when stacked)
+    ([130, 30, 100, 10], False),  # so long that the two would be far wider than tall: a stroke
+])
+def test_a_fives_flag_written_apart_is_joined_to_its_body(piece, joined):
+    boxes = np.array([BODY, piece], np.int32)
+    x, y, w, h = boxes.T
+    joined_width = np.maximum.outer(x + w, x + w) - np.minimum.outer(x, x)
+    joined_height = np.maximum.outer(y + h, y + h) - np.minimum.outer(y, y)
+    flags = segment.detached_flags(boxes, joined_width <= segment.FLAG_MAX_JOINED_ASPECT * joined_height)
+    assert flags.tolist() == [[False, joined], [joined, False]]
 
 
 @pytest.mark.parametrize("strokes", [
