@@ -297,18 +297,21 @@ DOT_MIN_FILL = 0.45
 MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height and touching it, is a piece of it:
                               # the marks the former 0.4 relative-height veto dropped; on plain scenes 0-199 the
                               # false digits it let in join their digit, and 1000-1299 gain none
-# A 5's flag is often written apart from its body, above its right half (detached_flags): at most FLAG_MAX_HEIGHT of
-# the body's height, at least FLAG_MIN_FLATNESS as wide as tall, its bottom within FLAG_MAX_GAP of the body's
-# heights of the body's top, its left end over the body (or at most FLAG_MAX_SHIFT of its height right of it), the
-# two together at most FLAG_MAX_JOINED_ASPECT as wide as tall (a long flag). Set from the flags of the 5s that the
-# tune seeds read in too small a box, not swept; their left ends lie at most 2 % of their width past the body. A
-# shift of 0.3 also joined specks of the texture around a sheet to marks (2 cluttered digits lost on the report
-# seeds) and, on one tune page, the broken pieces of a hair-line hand's flourishes (5 false digits fewer).
+# A 5's flag is often written apart from its body, above its right half (detached_flags). Set from the 13 such 5s
+# that the tune seeds read in too small a box, not swept: their flags were 0.05-0.58 of the body's height tall (at
+# most FLAG_MAX_HEIGHT), 1.27-15 times as wide as tall (at least FLAG_MIN_FLATNESS times), their bottoms within
+# 0.28 of the body's height of its top (within FLAG_MAX_GAP), their left ends over the body or at most 2 % of their
+# width past it (at most FLAG_MAX_SHIFT of the body's height), the two together up to 1.57 times as wide as tall
+# (at most FLAG_MAX_JOINED_ASPECT); the bodies were at least 0.55 as wide as tall (FLAG_MIN_BODY_WIDTH: not a "1",
+# which a dash or an underline over its top would turn into a "5"). A shift of 0.3 also joined specks of the texture
+# around a sheet to marks (2 cluttered digits lost on the report seeds) and, on one tune page, the broken pieces of
+# a hair-line hand's flourishes (5 false digits fewer).
 FLAG_MAX_HEIGHT = 0.6
 FLAG_MIN_FLATNESS = 1.2
 FLAG_MAX_GAP = 0.3
 FLAG_MAX_SHIFT = 0.1
 FLAG_MAX_JOINED_ASPECT = 1.6
+FLAG_MIN_BODY_WIDTH = 0.45
 MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits:
                               # grid-line pieces running out of plain scenes 1000-1299 are 2.7-3.7 times; not tuned
 MIN_CLIPPED_HEIGHT = 0.8      # a digit that lost a fifth of its height to the frame's top or bottom is not read:
@@ -953,10 +956,10 @@ def components(stats: np.ndarray, frame_height: int) -> tuple[np.ndarray, np.nda
 def merge_fragments(boxes: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
     """Group component indices that form one digit: boxes that overlap horizontally and nearly touch vertically.
 
-    This re-joins a 5 broken at the bar, a 7 with a detached bar, an open-top 4 or a 4 cut by a ruled line,
-    while side-by-side neighbours, which overlap little horizontally, stay apart. Merging repeats on the
-    merged boxes until nothing changes (a digit in three pieces); a chain of digits that this glues together
-    is taken apart again (unchained). Returns the groups and their boxes int32 (G, 4) as (x, y, w, h).
+    This re-joins a 5 broken at the bar or with its flag written apart, a 7 with a detached bar, an open-top 4 or
+    a 4 cut by a ruled line, while side-by-side neighbours, which overlap little horizontally, stay apart. Merging
+    repeats on the merged boxes until nothing changes (a digit in three pieces); a chain of digits that this glues
+    together is taken apart again (unchained). Returns the groups and their boxes int32 (G, 4) as (x, y, w, h).
     """
     groups = [[index] for index in range(len(boxes))]
     spans = boxes.astype(np.int32).reshape(-1, 4)
@@ -987,9 +990,9 @@ def unchained(groups: list[list[int]], spans: np.ndarray, boxes: np.ndarray) -> 
 def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     """Boolean (K, K) matrix: True where two (x, y, w, h) boxes are parts of one digit.
 
-    Either one piece sits above the other (a 7's bar, a 5's flag), or a short piece hangs beside a taller
-    one and nearly touches it (the two strokes of an open-top 4). Neighbouring digits are about as tall as
-    each other, so they stay apart.
+    Either one piece sits above the other (a 7's bar over its stem; a 5's flag written apart over the right of
+    its body, detached_flags), or a short piece hangs beside a taller one and nearly touches it (the two strokes
+    of an open-top 4). Neighbouring digits are about as tall as each other, so they stay apart.
     """
     x, y, w, h = boxes.T
     right, bottom = x + w, y + h
@@ -1005,9 +1008,12 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     bottom_gap = np.abs(np.subtract.outer(bottom, bottom))
     beside &= (joined_width <= joined_height) & (bottom_gap >= 0.25 * taller)
     beside |= broken_off(boxes, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
-    beside |= detached_flags(boxes, joined_width <= FLAG_MAX_JOINED_ASPECT * joined_height)
     # "=" and similar flat pairs stay apart so the filter can drop each stroke.
-    pairs = (stacked & (joined_height >= 0.6 * joined_width)) | beside
+    stacked &= joined_height >= 0.6 * joined_width
+    # A bar stacked over its own stem is no other digit's flag.
+    unbarred = ~stacked.any(axis=1)[:, None]
+    beside |= detached_flags(boxes, overlap_x, unbarred & (joined_width <= FLAG_MAX_JOINED_ASPECT * joined_height))
+    pairs = stacked | beside
     # Two digits stacked in a column overlap too; a joined box much taller than wide means they are two.
     pairs &= joined_height <= 2.2 * np.maximum(joined_width, taller)
     # A speck beside a digit is dirt, not a piece of it.
@@ -1032,22 +1038,25 @@ def broken_off(boxes: np.ndarray, overlap_x: np.ndarray, overlap_y: np.ndarray, 
     return piece_of | piece_of.T
 
 
-def detached_flags(boxes: np.ndarray, digit_shaped: np.ndarray) -> np.ndarray:
-    """Boolean (K, K), symmetric: a short flat piece whose bottom sits at a taller mark's top, starting over the
-    mark right of its left edge and running out past its right edge, is the flag of a 5 written apart from its
-    body."""
+def detached_flags(boxes: np.ndarray, overlap_x: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Boolean (K, K), symmetric: a short flat piece whose top lies above a wider mark's top and whose bottom lies
+    near it, starting over the mark right of its left edge and running out past its right edge, is the flag of a 5
+    written apart from its body. It joins the mark it overlaps most only (a flag between two digits must not glue
+    them), and only where `allowed` (K, K) says a flag (row) may join a mark (column)."""
     x, y, w, h = boxes.T
-    flags = np.zeros(digit_shaped.shape, bool)
+    flags = np.zeros(allowed.shape, bool)
     flat = np.flatnonzero(w >= FLAG_MIN_FLATNESS * h)  # few of a frame's marks: only their rows are worked out
     if not len(flat):
         return flags
     right, bottom = x + w, y + h
     tall = h[None, :]
-    flag = (h[flat, None] <= FLAG_MAX_HEIGHT * tall) & (right[flat, None] > right[None, :])
+    flag = (h[flat, None] <= FLAG_MAX_HEIGHT * tall) & (w[None, :] >= FLAG_MIN_BODY_WIDTH * tall)
     flag &= (x[flat, None] > x[None, :]) & (x[flat, None] <= right[None, :] + FLAG_MAX_SHIFT * tall)
+    flag &= right[flat, None] > right[None, :]
     drop = y[None, :] - bottom[flat, None]  # from the flag's bottom down to the mark's top
-    flag &= (y[flat, None] < y[None, :]) & (drop >= -FLAG_MAX_GAP * tall) & (drop <= FLAG_MAX_GAP * tall)
-    flags[flat] = flag & digit_shaped[flat]
+    flag &= (y[flat, None] < y[None, :]) & (np.abs(drop) <= FLAG_MAX_GAP * tall) & allowed[flat]
+    most = np.where(flag, overlap_x[flat], np.iinfo(np.int32).min).argmax(axis=1)
+    flags[flat] = flag & (np.arange(len(boxes))[None, :] == most[:, None])
     return flags | flags.T
 
 

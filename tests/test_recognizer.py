@@ -231,13 +231,31 @@ def test_the_strokes_of_an_exclamation_mark_and_an_i_are_not_read_as_ones():
     assert [(digit.digit, digit.box.x < 100) for digit in digits] == [(1, True)]
 
 
+TWO = [(40, 75), (62, 60), (84, 75), (44, 150), (88, 150)]
+FIVE_BODY = [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]
+
+
 def test_a_five_whose_flag_is_written_apart_is_read_whole():
     # The body alone was read as a "1" (a piece of it), the flag dropped as a speck.
-    flag, body = [(112, 48), (160, 44)], [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]
-    digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame([flag, body], size=(200, 240))).digits
+    flag = [(112, 48), (160, 44)]
+    digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame([flag, FIVE_BODY], size=(200, 240))).digits
     assert [digit.digit for digit in digits] == [5]
     x, y, w, h = digits[0].box.to_list()
     assert y <= 44 and x + w >= 160 and y + h >= 150
+
+
+@pytest.mark.parametrize("strokes, text", [
+    ([[(80, 60), (80, 150)], [(86, 52), (150, 52)], [(144, 62), (111, 150)]], "17"),  # the 7's bar apart
+    ([TWO, [(86, 52), (146, 52)], [(144, 62), (111, 150)]], "27"),                      # ... starting over the 2
+    ([[(66, 60), (66, 150)], [(80, 50), (130, 50)], FIVE_BODY], "15"),                 # a 5's bar apart
+    ([[(100, 60), (100, 150)], [(104, 52), (134, 52)]], "1"),                          # a dash over a 1
+    ([[(100, 60), (100, 150)], [(104, 52), (164, 52)]], "1"),                          # ... a longer one
+    ([[(100, 60), (100, 150)], [(104, 42), (140, 42)]], "1"),                          # ... higher
+], ids=["17", "27", "15", "1 and a dash", "1 and a long dash", "1 and a higher dash"])
+def test_a_flat_mark_that_is_no_fives_flag_is_not_joined(strokes, text):
+    # Taken for a 5's flag, the bar glued the two digits, and a dash made a "1" a "5" or no digit at all.
+    digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame(strokes, size=(200, 240))).digits
+    assert "".join(str(digit.digit) for digit in digits) == text
 
 
 def probabilities_of(reject, digit3, num_classes=11):

@@ -619,28 +619,40 @@ def test_merge_fragments_table():
 BODY = [100, 40, 40, 60]  # (x, y, w, h) of a 5 without its flag
 
 
-@pytest.mark.parametrize("piece, joined", [
-    ([130, 30, 40, 10], True),    # a flag on its top, over its right end and out past it
-    ([145, 30, 40, 10], True),    # ... starting a pixel past its right end (a tenth of its height may be)
-    ([130, 36, 40, 10], True),    # ... lower: its bottom below the body's top, its top above it
-    ([130, 45, 40, 10], False),   # lower still: a stroke of a digit beside it, or of a letter
-    ([110, 30, 40, 10], True),    # ... a long one starting further left
-    ([148, 30, 40, 10], False),   # starting past its right end by more than a tenth of its height
-    ([130, 10, 40, 10], False),   # too far above it: the writing of the line above
-    ([135, 28, 12, 12], False),   # round, not flat: a degree sign
-    ([130, 10, 60, 40], False),   # too tall for a flag: a neighbour in the line above
-    ([130, 35, 40, 25], False),   # reaching too far down beside it
-    ([115, 30, 20, 10], False),   # not past its right end: a bar over it (joined when stacked)
-    ([90, 30, 60, 10], False),    # starting left of it: a bar over the whole digit (a 7's, joined when stacked)
-    ([130, 30, 100, 10], False),  # so long that the two would be far wider than tall: a stroke
-])
-def test_a_fives_flag_written_apart_is_joined_to_its_body(piece, joined):
-    boxes = np.array([BODY, piece], np.int32)
+def detached_flags(boxes):
+    """segment.detached_flags of (x, y, w, h) `boxes`, any two of them allowed to join when fragment_pairs would."""
+    boxes = np.array(boxes, np.int32)
     x, y, w, h = boxes.T
+    overlap_x = np.minimum.outer(x + w, x + w) - np.maximum.outer(x, x)
     joined_width = np.maximum.outer(x + w, x + w) - np.minimum.outer(x, x)
     joined_height = np.maximum.outer(y + h, y + h) - np.minimum.outer(y, y)
-    flags = segment.detached_flags(boxes, joined_width <= segment.FLAG_MAX_JOINED_ASPECT * joined_height)
-    assert flags.tolist() == [[False, joined], [joined, False]]
+    return segment.detached_flags(boxes, overlap_x, joined_width <= segment.FLAG_MAX_JOINED_ASPECT * joined_height)
+
+
+@pytest.mark.parametrize("body, piece, joined", [
+    (BODY, [130, 30, 40, 10], True),    # a flag on its top, over its right end and out past it
+    (BODY, [145, 30, 40, 10], True),    # ... starting 5 px past its right end (a tenth of its height may be)
+    (BODY, [130, 36, 40, 10], True),    # ... lower: its bottom below the body's top, its top above it
+    (BODY, [110, 30, 40, 10], True),    # ... a long one starting further left
+    (BODY, [130, 45, 40, 10], False),   # lower still: a stroke of a digit beside it, or of a letter
+    (BODY, [148, 30, 40, 10], False),   # starting past its right end by more than a tenth of its height
+    (BODY, [130, 10, 40, 10], False),   # too far above it: the writing of the line above
+    (BODY, [130, 35, 40, 25], False),   # reaching too far down beside it
+    (BODY, [135, 28, 12, 12], False),   # round, not flat: a degree sign
+    (BODY, [130, 10, 60, 40], False),   # too tall for a flag: a neighbour in the line above
+    (BODY, [115, 30, 20, 10], False),   # not past its right end: a bar over it (joined when stacked)
+    (BODY, [90, 30, 60, 10], False),    # starting left of it: a bar over the whole digit (a 7's, joined when stacked)
+    (BODY, [130, 30, 100, 10], False),  # so long that the two would be far wider than tall: a stroke
+    ([100, 40, 8, 60], [104, 30, 40, 10], False),  # over a "1": a dash or an underline, which would make it a "5"
+])
+def test_a_fives_flag_written_apart_is_joined_to_its_body(body, piece, joined):
+    assert detached_flags([body, piece]).tolist() == [[False, joined], [joined, False]]
+
+
+def test_a_flag_over_two_marks_joins_the_one_it_overlaps_most():
+    # the second mark starts further right, under more of the flag
+    flags = detached_flags([BODY, [125, 42, 40, 58], [130, 30, 40, 10]])
+    assert flags[2].tolist() == [False, True, False]
 
 
 @pytest.mark.parametrize("strokes", [
