@@ -303,7 +303,7 @@ MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height 
 # 0.28 of the body's height of its top (within FLAG_MAX_GAP), their left ends over the body or at most 2 % of their
 # width past it (at most FLAG_MAX_SHIFT of the body's height), the two together up to 1.57 times as wide as tall
 # (at most FLAG_MAX_JOINED_ASPECT); the bodies were at least 0.55 as wide as tall (FLAG_MIN_BODY_WIDTH: not a "1",
-# which a dash or an underline over its top would turn into a "5"). A shift of 0.3 also joined specks of the texture
+# even with a foot or a nose, which a dash or an underline over its top would turn into a "5"). A shift of 0.3 also joined specks of the texture
 # around a sheet to marks (2 cluttered digits lost on the report seeds) and, on one tune page, the broken pieces of
 # a hair-line hand's flourishes (5 false digits fewer).
 FLAG_MAX_HEIGHT = 0.6
@@ -311,7 +311,7 @@ FLAG_MIN_FLATNESS = 1.2
 FLAG_MAX_GAP = 0.3
 FLAG_MAX_SHIFT = 0.1
 FLAG_MAX_JOINED_ASPECT = 1.6
-FLAG_MIN_BODY_WIDTH = 0.45
+FLAG_MIN_BODY_WIDTH = 0.5
 MAX_CLIPPED_HEIGHT = 2.0      # a cut mark over twice as tall as the uncut candidates is not one of the digits:
                               # grid-line pieces running out of plain scenes 1000-1299 are 2.7-3.7 times; not tuned
 MIN_CLIPPED_HEIGHT = 0.8      # a digit that lost a fifth of its height to the frame's top or bottom is not read:
@@ -1010,7 +1010,8 @@ def fragment_pairs(boxes: np.ndarray) -> np.ndarray:
     beside |= broken_off(boxes, overlap_x, overlap_y, joined_width <= 1.25 * joined_height)
     # "=" and similar flat pairs stay apart so the filter can drop each stroke.
     stacked &= joined_height >= 0.6 * joined_width
-    # A bar stacked over its own stem is no other digit's flag.
+    np.fill_diagonal(stacked, False)
+    # A piece stacked with another mark (a bar over its own stem) is no flag of a third.
     unbarred = ~stacked.any(axis=1)[:, None]
     beside |= detached_flags(boxes, overlap_x, unbarred & (joined_width <= FLAG_MAX_JOINED_ASPECT * joined_height))
     pairs = stacked | beside

@@ -235,13 +235,13 @@ TWO = [(40, 75), (62, 60), (84, 75), (44, 150), (88, 150)]
 FIVE_BODY = [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]
 
 
-def test_a_five_whose_flag_is_written_apart_is_read_whole():
+@pytest.mark.parametrize("flag", [[(112, 48), (160, 44)], [(118, 50), (136, 42)]], ids=["long", "short"])
+def test_a_five_whose_flag_is_written_apart_is_read_whole(flag):
     # The body alone was read as a "1" (a piece of it), the flag dropped as a speck.
-    flag = [(112, 48), (160, 44)]
     digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame([flag, FIVE_BODY], size=(200, 240))).digits
     assert [digit.digit for digit in digits] == [5]
     x, y, w, h = digits[0].box.to_list()
-    assert y <= 44 and x + w >= 160 and y + h >= 150
+    assert y <= flag[1][1] and x + w >= flag[1][0] and y + h >= 150
 
 
 @pytest.mark.parametrize("strokes, text", [
@@ -251,7 +251,8 @@ def test_a_five_whose_flag_is_written_apart_is_read_whole():
     ([[(100, 60), (100, 150)], [(104, 52), (134, 52)]], "1"),                          # a dash over a 1
     ([[(100, 60), (100, 150)], [(104, 52), (164, 52)]], "1"),                          # ... a longer one
     ([[(100, 60), (100, 150)], [(104, 42), (140, 42)]], "1"),                          # ... higher
-], ids=["17", "27", "15", "1 and a dash", "1 and a long dash", "1 and a higher dash"])
+    ([[(110, 60), (110, 150)], [(90, 150), (130, 150)], [(120, 50), (150, 50)]], "1"),  # ... over a footed 1
+], ids=["17", "27", "15", "1 and a dash", "1 and a long dash", "1 and a higher dash", "footed 1 and a dash"])
 def test_a_flat_mark_that_is_no_fives_flag_is_not_joined(strokes, text):
     # Taken for a 5's flag, the bar glued the two digits, and a dash made a "1" a "5" or no digit at all.
     digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame(strokes, size=(200, 240))).digits

@@ -649,6 +649,12 @@ def test_a_fives_flag_written_apart_is_joined_to_its_body(body, piece, joined):
     assert detached_flags([body, piece]).tolist() == [[False, joined], [joined, False]]
 
 
+@pytest.mark.parametrize("flag", [[130, 30, 40, 10], [130, 28, 24, 16]], ids=["4:1", "3:2"])
+def test_merge_fragments_joins_a_fives_flag_to_its_body(flag):
+    # ... not only a long one: a flag not flat enough to be told from a bar was taken for one over its own stem
+    assert segment.merge_fragments(np.array([BODY, flag], np.int32))[0] == [[0, 1]]
+
+
 def test_a_flag_over_two_marks_joins_the_one_it_overlaps_most():
     # the second mark starts further right, under more of the flag
     flags = detached_flags([BODY, [125, 42, 40, 58], [130, 30, 40, 10]])
