@@ -303,9 +303,9 @@ MAX_PIECE_HEIGHT = 0.4        # a mark this short, inside a taller one's height 
 # 0.28 of the body's height of its top (within FLAG_MAX_GAP), their left ends over the body or at most 2 % of their
 # width past it (at most FLAG_MAX_SHIFT of the body's height), the two together up to 1.57 times as wide as tall
 # (at most FLAG_MAX_JOINED_ASPECT); the bodies were at least 0.55 as wide as tall (FLAG_MIN_BODY_WIDTH: not a "1",
-# even with a foot or a nose, which a dash or an underline over its top would turn into a "5"). A shift of 0.3 also joined specks of the texture
-# around a sheet to marks (2 cluttered digits lost on the report seeds) and, on one tune page, the broken pieces of
-# a hair-line hand's flourishes (5 false digits fewer).
+# even with a foot, which a dash or an underline over its top would turn into a "5"). A shift of 0.3 also joined
+# specks of the texture around a sheet to marks (2 cluttered digits lost on the report seeds) and, on one tune page,
+# the broken pieces of a hair-line hand's flourishes (5 false digits fewer).
 FLAG_MAX_HEIGHT = 0.6
 FLAG_MIN_FLATNESS = 1.2
 FLAG_MAX_GAP = 0.3

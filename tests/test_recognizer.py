@@ -237,7 +237,7 @@ FIVE_BODY = [(80, 62), (78, 95), (120, 100), (125, 130), (80, 150)]
 
 @pytest.mark.parametrize("flag", [[(112, 48), (160, 44)], [(118, 50), (136, 42)]], ids=["long", "short"])
 def test_a_five_whose_flag_is_written_apart_is_read_whole(flag):
-    # The body alone was read as a "1" (a piece of it), the flag dropped as a speck.
+    # The body alone was read as a "1" (a piece of it), the flag dropped as a speck or read on its own.
     digits = DigitRecognizer.load(MODEL_PATH).recognize(stroke_frame([flag, FIVE_BODY], size=(200, 240))).digits
     assert [digit.digit for digit in digits] == [5]
     x, y, w, h = digits[0].box.to_list()
