@@ -28,6 +28,21 @@ MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of 
 # joining the digits they cross: on the tune pages of ruled paper (seeds 0-59) 4,891 of 5,413 digits read at 4 px
 # (81 false), 5,138 with the limit grown (77 false).
 LINE_WIDTH_SIDE_PX = 640
+# A camera moving across a ruling while its shutter is open widens every line as much as it smears the strokes
+# (0.75 % of a 640 px frame: 2 px rules become 5 px), and so does a bold rule. Lines as wide as that all along
+# would pass for pen strokes and be left in, joining every digit they touch into one mark. Where the lines
+# of a ruling (at least MIN_RULING_LINES crossing half the page, of one width: the widest tenth at most
+# RULING_WIDTH_SPREAD times the narrowest, so not a sheet's edges or wood grain) are wider than
+# MAX_LINE_WIDTH_PX, a line may be as wide as they are and RULING_WIDTH_MARGIN_PX more, up to
+# MAX_RULING_WIDTH_SHARE times the usual limit (wider are a close-up's strokes). Chosen on the tune seeds of the
+# moved_rules scenes: 927 of 1,059 digits read before, 1,024 with a margin of 1 px (1,022 at 2 px, 1,019 at 3
+# px), 998 with a spread of 1.3 (the same at 2.0). Measuring as few as two lines (a close-up's strokes), lines of
+# uneven width (a sheet's edges) or the level search's pieces of a page ruled off level cost close-up, cluttered
+# and slanted-rules digits there.
+MIN_RULING_LINES = 3
+RULING_WIDTH_SPREAD = 1.5
+RULING_WIDTH_MARGIN_PX = 1
+MAX_RULING_WIDTH_SHARE = 3
 LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
 LINE_LEVEL_SCALE = 4          # ... on a 4× smaller copy (a power of two): it varies slowly along the page
 LINE_INK_RATIO = 2.0          # a pixel on a line this much darker than the line is a pen stroke crossing it
@@ -117,19 +132,22 @@ def line_level(contrast: np.ndarray, core: np.ndarray) -> np.ndarray:
 def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     """Long thin structures (ruled and grid lines, paper edges), level or slanted (ruling_slant).
 
-    A page whose long faint marks run off level is searched again turned by their slant.
+    A page whose long faint marks run off level is searched again turned by their slant. The search that finds
+    the page's ruling (level, or turned) lets its lines be as wide as they are (see thin_marks); the level search
+    of a page ruled off level finds only pieces of its lines, and does not.
     """
     width_px = max_line_width_px(faint.shape)
-    rulings = find_level_lines(faint, ink, width_px)
     degrees = ruling_slant(faint)
-    if abs(degrees) < MIN_SLANT_DEG:
+    level = abs(degrees) < MIN_SLANT_DEG
+    rulings = find_level_lines(faint, ink, width_px, level)
+    if level:
         return rulings
     turn, back, canvas = rotations(faint.shape, degrees)
     # Interpolated and thresholded, a turned one-pixel line stays unbroken; the ink only needs its strokes.
     turned_faint = cv2.warpAffine(faint, turn, canvas, flags=cv2.INTER_LINEAR)
     turned_faint = cv2.threshold(turned_faint, 0, 255, cv2.THRESH_BINARY)[1]
     turned_ink = cv2.warpAffine(ink, turn, canvas, flags=cv2.INTER_NEAREST)
-    turned = find_level_lines(turned_faint, turned_ink, width_px + TURNED_LINE_GROWTH_PX)
+    turned = find_level_lines(turned_faint, turned_ink, width_px + TURNED_LINE_GROWTH_PX, True)
     if not turned.horizontal:
         return rulings
     height, width = faint.shape
@@ -195,12 +213,13 @@ def rotations(shape: tuple[int, int], degrees: float) -> tuple[np.ndarray, np.nd
     return turn, cv2.invertAffineTransform(turn), size
 
 
-def find_level_lines(faint: np.ndarray, ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX) -> Rulings:
+def find_level_lines(faint: np.ndarray, ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX,
+                     measure: bool = False) -> Rulings:
     """Long thin horizontal and vertical structures (ruled and grid lines, paper edges).
 
     Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
     be thin in `ink` (the marks dark enough to be writing). Both happen on copies squeezed along the lines,
-    which keep the full resolution across them.
+    which keep the full resolution across them. With `measure`, lines may be as wide as a ruling's measure.
     """
     height, width = faint.shape
     faint, ink = pad_to_squeeze(faint), pad_to_squeeze(ink)
@@ -208,12 +227,12 @@ def find_level_lines(faint: np.ndarray, ink: np.ndarray, max_width_px: int = MAX
     # Lines are traced upright, where OpenCV's long kernels run fastest: horizontal ones on a transposed copy.
     horizontal = trace_lines(cv2.transpose(squeeze_width(faint)), int(width / 3))
     if horizontal is not None:
-        thin = thin_marks(horizontal, cv2.transpose(squeeze_width(ink, whole=True)), max_width_px)
+        thin = thin_marks(horizontal, cv2.transpose(squeeze_width(ink, whole=True)), max_width_px, measure)
         found.append(cv2.bitwise_and(stretch_width(cv2.transpose(thin)), faint))
     # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
     vertical = trace_lines(squeeze_height(faint), int(height / 2))
     if vertical is not None:
-        thin = thin_marks(vertical, squeeze_height(ink, whole=True), max_width_px)
+        thin = thin_marks(vertical, squeeze_height(ink, whole=True), max_width_px, measure)
         found.append(cv2.bitwise_and(stretch_height(thin), faint))
     if not found:
         return Rulings(np.zeros((height, width), np.uint8), False, False)
@@ -253,17 +272,40 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
 
 
-def thin_marks(found: np.ndarray, whole_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX) -> np.ndarray:
+def thin_marks(found: np.ndarray, whole_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX,
+               measure: bool = False) -> np.ndarray:
     """The squeezed vertical lines `found`, less the pen strokes thicker than `max_width_px` across them
-    (the long strokes of large digits).
+    (the long strokes of large digits), or with `measure`, where the lines are those of a ruling wider than
+    that (ruling_width_px), thicker than they are and RULING_WIDTH_MARGIN_PX more.
 
     `whole_ink` is the ink squeezed the same way, set only where every pixel of a block is ink: a pen stroke
     crossing a line fills no block unless it is as wide as one, so thin crossings leave the line whole.
     """
-    stroke_cores = cv2.erode(cv2.bitwise_and(found, whole_ink), rect(max_width_px + 1, 1))
+    on_lines = cv2.bitwise_and(found, whole_ink)
+    if measure:
+        ruling_px = ruling_width_px(on_lines)
+        if ruling_px is not None and max_width_px < ruling_px <= MAX_RULING_WIDTH_SHARE * max_width_px:
+            max_width_px = round(ruling_px) + RULING_WIDTH_MARGIN_PX
+    stroke_cores = cv2.erode(on_lines, rect(max_width_px + 1, 1))
     # The opening's dilation and a pixel of margin across, in one dilation.
     strokes = cv2.dilate(stroke_cores, rect(max_width_px + 3, 1))
     return cv2.subtract(found, strokes)
+
+
+def ruling_width_px(on_lines: np.ndarray) -> float | None:
+    """The width across of the vertical lines of a ruling in a squeezed mask `on_lines` (the traced lines
+    where they are ink): the median over its rows of their ink per line; None unless MIN_RULING_LINES or more
+    cross at least half of its rows, all about as wide (see RULING_WIDTH_SPREAD)."""
+    ink = on_lines > 0
+    starts = ink.copy()
+    starts[:, 1:] &= ~ink[:, :-1]
+    lines_per_row = np.count_nonzero(starts, axis=1)
+    ruled = lines_per_row >= MIN_RULING_LINES
+    if np.count_nonzero(ruled) < 0.5 * len(lines_per_row):
+        return None
+    widths = np.count_nonzero(ink[ruled], axis=1) / lines_per_row[ruled]
+    narrow, typical, wide = np.percentile(widths, [10, 50, 90])
+    return float(typical) if wide <= RULING_WIDTH_SPREAD * narrow else None
 
 
 # Lines are traced on copies squeezed LINE_SQUEEZE times along them, which makes the long kernels cheap.

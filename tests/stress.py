@@ -606,6 +606,22 @@ def table(rng, size: tuple[int, int], height: float, hand: Hand) -> list[tuple[I
 def slanted_rules(rng):
     """Ruled (sometimes squared) paper whose lines run up to 8° off the writing, crossing the digits;
     the rules 1–3 px wide, the numbers 2–10 digits."""
+    return ruled_numbers(rng, "slanted_rules")
+
+
+def moved_rules(rng):
+    """The slanted_rules page under a camera moving while its shutter is open (a phone over a notebook): smeared
+    along a straight move 0.4–1.2 % of the frame's longer side in any direction, then the camera's own blur,
+    noise and JPEG. A move across the rules widens them as much as it smears the strokes."""
+    frame, truth = ruled_numbers(rng, "moved_rules", camera=False)
+    angle = rng.uniform(0, np.pi)
+    move_px = rng.uniform(0.004, 0.012) * max(frame.shape[:2]) * np.array([np.cos(angle), np.sin(angle)])
+    return degrade(rng, motion_blur(frame.astype(np.float32) / 255, move_px)), truth
+
+
+def ruled_numbers(rng, kind: str, camera: bool = True) -> tuple[np.ndarray, SceneTruth]:
+    """Numbers of 2–10 digits 25–75 px tall at 640×480 (twice at 1280×960) on ruled (sometimes squared) paper
+    whose 1–3 px lines run up to 8° off the writing, crossing the digits (see finish for `camera`)."""
     size = ((480, 640), (960, 1280))[int(rng.integers(2))]
     scale = size[0] / 480
     height = rng.uniform(25, 75) * scale
@@ -614,7 +630,7 @@ def slanted_rules(rng):
     sheet = paper(rng, size)
     spacing = height * rng.uniform(0.9, 1.5)
     slanted_lines(rng, sheet, spacing, rng.uniform(-8, 8), grid=rng.random() < 0.25, width_px=int(rng.integers(1, 4)))
-    return finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.6)), dark_ink(rng), "slanted_rules")
+    return finish(rng, sheet, place(rng, size, items, margin_px=int(height * 0.6)), dark_ink(rng), kind, camera)
 
 
 def slanted_lines(rng, sheet: np.ndarray, spacing_px: float, degrees: float, grid: bool, width_px: int) -> None:
@@ -871,7 +887,7 @@ STRESS_CLASSES = {
     "page": page, "slanted_rules": slanted_rules, "dark_board": dark_board, "rotated": rotated_numbers,
     "low_res": low_res, "cluttered": cluttered, "defocus": defocus,
     "washed_out": washed_out, "dim_light": dim_light, "ruled_page": ruled_page, "hard_shadow": hard_shadow,
-    "far_page": far_page, "close_up": close_up, "moved": moved,
+    "far_page": far_page, "close_up": close_up, "moved": moved, "moved_rules": moved_rules,
 }
 PAGE_CLASSES = ("page", "ruled_page")  # whole pages of 2000-4000 px, each holding the digits of several scenes
 

@@ -54,6 +54,73 @@ def test_a_rule_as_wide_as_a_pen_is_a_line_in_a_large_image_but_not_in_a_small_o
         assert found[203].all() if is_line else not found.any()
 
 
+def wide_ruling(rule_px=6, spacing_px=60, size=(480, 640)):
+    """uint8 contrast of a page ruled every `spacing_px` with rules `rule_px` wide (as a camera moving across
+    them while its shutter is open smears a 2 px ruling), a 3 px pen stroke crossing the rule at row 180, a 12 px
+    thick pen stroke (rows 300-311, columns 100-399) and a 5 px one (rows 335-339, columns 100-399) along it."""
+    contrast = np.zeros(size, np.uint8)
+    for top in range(spacing_px, size[0] - rule_px, spacing_px):
+        contrast[top:top + rule_px, :] = LINE_CONTRAST
+    contrast[150:230, 201:204] = STROKE_CONTRAST
+    contrast[300:312, 100:400] = STROKE_CONTRAST
+    contrast[335:340, 100:400] = STROKE_CONTRAST
+    return contrast
+
+
+def test_a_ruling_as_wide_as_a_pen_is_found_by_its_own_width():
+    # Wider than MAX_LINE_WIDTH_PX, the rules were taken for pen strokes all along and left in the ink.
+    contrast = wide_ruling()
+    contrast[:, 480:][contrast[:, 480:] == LINE_CONTRAST] = 0
+    for top in range(60, 474, 60):
+        contrast[top:top + 7, 480:] = LINE_CONTRAST  # a pixel wider over the last quarter: smeared unevenly
+    found = lines.find_lines(*masks(contrast)).mask
+    assert found[60:66].all() and found[180:186, :190].all() and found[420:427, 480:].all()
+    assert not found[150:175, 201:204].any() and not found[190:230, 201:204].any()  # the crossing stroke stays
+    assert not found[303:309, 110:390].any()  # the thick stroke is still a stroke
+
+
+@pytest.mark.parametrize("degrees", [-3.0, 5.0])
+def test_a_wide_ruling_off_level_is_found_by_its_own_width(degrees):
+    contrast = np.zeros((480, 640), np.uint8)
+    slope = np.tan(np.radians(degrees))
+    for left_y in range(-40, 520, 60):
+        cv2.line(contrast, (0, left_y), (639, round(left_y + 639 * slope)), LINE_CONTRAST, 6)
+    found = lines.find_lines(*masks(contrast)).mask
+    on_rules = contrast > 0
+    assert np.count_nonzero(found[on_rules]) >= 0.95 * np.count_nonzero(on_rules)
+
+
+@pytest.mark.parametrize("rule_px, spacing_px", [(4, 60), (2, 60), (6, 160), (18, 60)],
+                         ids=["as wide as a line may be", "thin", "two rules", "wider than rules are"])
+def test_rulings_within_the_usual_width_or_of_two_lines_are_found_as_before(monkeypatch, rule_px, spacing_px):
+    faint, ink = masks(wide_ruling(rule_px, spacing_px))
+    found = lines.find_lines(faint, ink).mask
+    monkeypatch.setattr(lines, "ruling_width_px", lambda on_lines: None)  # no ruling is ever measured
+    usual = lines.find_lines(faint, ink).mask
+    assert np.array_equal(found, usual)
+    assert found[spacing_px:spacing_px + rule_px].all() == (rule_px <= lines.MAX_LINE_WIDTH_PX)
+
+
+def rows_of_lines(widths, rows=100):
+    """A squeezed mask (rows, ...) crossed in every row by vertical lines of the given `widths`, 30 px apart."""
+    mask = np.zeros((rows, 30 * (len(widths) + 1)), np.uint8)
+    for index, width in enumerate(widths):
+        left = 20 + index * 30
+        mask[:, left:left + width] = 255
+    return mask
+
+
+@pytest.mark.parametrize("mask, expected", [
+    (rows_of_lines([5, 5, 5, 5]), 5.0),                           # a ruling
+    (rows_of_lines([5, 6, 5, 6]), 5.5),                           # ... of about one width
+    (rows_of_lines([5, 5]), None),                                # two long marks: no ruling
+    (np.vstack([rows_of_lines([3] * 4, 50), rows_of_lines([9] * 4, 50)]), None),  # lines widening: texture
+    (np.pad(rows_of_lines([5, 5, 5]), ((0, 200), (0, 0))), None),  # crossing a third of the page
+], ids=["ruling", "about one width", "two marks", "uneven", "a third of the page"])
+def test_a_ruling_is_measured_only_where_its_lines_cross_the_page_at_one_width(mask, expected):
+    assert lines.ruling_width_px(mask) == expected
+
+
 def test_a_pen_stroke_crossing_a_ruling_leaves_the_ruling_whole():
     contrast = contrast_image()
     contrast[60:140, 201:204] = STROKE_CONTRAST  # a 3 px stroke crossing the ruling at row 100

@@ -12,7 +12,9 @@ import pytest
 from camera_digits import segment
 from camera_digits.recognizer import OPENCV_THREADS, DebugImages, DigitRecognizer
 from tests.photos import dimmed
-from tests.scenes import Score, box_iou, mnist_test, render_scene, render_video_frames, score_reading
+from tests.handheld import motion_blur
+from tests.scenes import (Score, box_iou, ink_glyph, mnist_test, render_scene, render_video_frames,
+                          score_reading)
 from tests.stress import render_stress
 from tests.test_segment import (EDGE_OFFSETS_PX, THIN_PEN_DIGITS, in_the_shade_beside_an_edge, stroke_frame,
                                 thin_pen_sheet)
@@ -229,6 +231,31 @@ def test_the_strokes_of_an_exclamation_mark_and_an_i_are_not_read_as_ones():
     cv2.circle(frame, (261, 40), 5, (30, 30, 30), -1, cv2.LINE_AA)   # "i"
     digits = DigitRecognizer.load(MODEL_PATH).recognize(frame).digits
     assert [(digit.digit, digit.box.x < 100) for digit in digits] == [(1, True)]
+
+
+def ruled_row_under_a_move(first: int, move_px: float) -> tuple[np.ndarray, list[int]]:
+    """Six MNIST test digits from `first` on, 80 px tall, written across a 3 px rule of a page ruled every
+    60 px, taken by a camera moving `move_px` across the rules while its shutter is open; and their labels."""
+    images, labels = mnist_test()
+    page = np.full((360, 640), 225.0, np.float32)
+    for top in range(30, 360, 60):
+        page[top:top + 3, :] -= 150
+    for index in range(6):
+        glyph = ink_glyph(images[first + index], 80)
+        x, y = 40 + index * 100, 125
+        height, width = glyph.shape
+        page[y:y + height, x:x + width] = page[y:y + height, x:x + width] * (1 - glyph) + 40 * glyph
+    smeared = motion_blur(page, np.array([0.0, move_px]))
+    return cv2.cvtColor(np.clip(smeared, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), labels[first:first + 6].tolist()
+
+
+@pytest.mark.parametrize("first", [0, 6])
+@pytest.mark.parametrize("move_px", [6, 8])
+def test_digits_on_a_ruled_page_under_a_moving_camera_are_read(first, move_px):
+    # Smeared as wide as pen strokes, the rules were left in the ink and joined the digits they cross into one
+    # mark: 0 to 4 of these digits were read.
+    frame, labels = ruled_row_under_a_move(first, move_px)
+    assert [digit.digit for digit in DigitRecognizer.load(MODEL_PATH).recognize(frame).digits] == labels
 
 
 TWO = [(40, 75), (62, 60), (84, 75), (44, 150), (88, 150)]
