@@ -231,17 +231,17 @@ def find_level_lines(faint: np.ndarray, ink: np.ndarray, max_width_px: int = MAX
     # Lines are traced upright, where OpenCV's long kernels run fastest: horizontal ones on a transposed copy.
     horizontal = trace_lines(cv2.transpose(squeeze_width(faint)), int(width / 3))
     if horizontal is not None:
-        whole_ink = cv2.transpose(squeeze_width(ink, whole=True))
-        ruling_px = ruling_width_px(cv2.bitwise_and(horizontal, whole_ink)) if measure else None
+        on_ink = cv2.bitwise_and(horizontal, cv2.transpose(squeeze_width(ink, whole=True)))
+        ruling_px = ruling_width_px(on_ink) if measure else None
         ruled = ruling_px is not None
-        thin = thin_marks(horizontal, whole_ink, widest_line_px(max_width_px, ruling_px))
+        thin = thin_marks(horizontal, on_ink, widest_line_px(max_width_px, ruling_px))
         found.append(cv2.bitwise_and(stretch_width(cv2.transpose(thin)), faint))
     # Vertical lines must be longer: the stem of a digit half the frame tall is a long straight stroke too.
     vertical = trace_lines(squeeze_height(faint), int(height / 2))
     if vertical is not None:
-        whole_ink = squeeze_height(ink, whole=True)
-        ruling_px = ruling_width_px(cv2.bitwise_and(vertical, whole_ink)) if ruled else None
-        thin = thin_marks(vertical, whole_ink, widest_line_px(max_width_px, ruling_px))
+        on_ink = cv2.bitwise_and(vertical, squeeze_height(ink, whole=True))
+        ruling_px = ruling_width_px(on_ink) if ruled else None
+        thin = thin_marks(vertical, on_ink, widest_line_px(max_width_px, ruling_px))
         found.append(cv2.bitwise_and(stretch_height(thin), faint))
     if not found:
         return Rulings(np.zeros((height, width), np.uint8), False, False)
@@ -281,14 +281,14 @@ def trace_lines(squeezed: np.ndarray, min_length_px: int) -> np.ndarray | None:
     return cv2.bitwise_or(seeds, cv2.bitwise_and(pieces, in_line))
 
 
-def thin_marks(found: np.ndarray, whole_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX) -> np.ndarray:
+def thin_marks(found: np.ndarray, on_ink: np.ndarray, max_width_px: int = MAX_LINE_WIDTH_PX) -> np.ndarray:
     """The squeezed vertical lines `found`, less the pen strokes thicker than `max_width_px` across them
     (the long strokes of large digits).
 
-    `whole_ink` is the ink squeezed the same way, set only where every pixel of a block is ink: a pen stroke
+    `on_ink` is `found` where the ink, squeezed the same way, fills every pixel of a block: a pen stroke
     crossing a line fills no block unless it is as wide as one, so thin crossings leave the line whole.
     """
-    stroke_cores = cv2.erode(cv2.bitwise_and(found, whole_ink), rect(max_width_px + 1, 1))
+    stroke_cores = cv2.erode(on_ink, rect(max_width_px + 1, 1))
     # The opening's dilation and a pixel of margin across, in one dilation.
     strokes = cv2.dilate(stroke_cores, rect(max_width_px + 3, 1))
     return cv2.subtract(found, strokes)
